@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+/* `kickstorm run` options: parsing, validation and the usage text. */
+#include "config.h"
+#include "scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const target_names[] = { "running", "halted", "mixed" };
+static const char *const pattern_names[] = { "one-to-one", "one-to-all", "all-to-all" };
+
+const char *target_state__name(enum target_state t)
+{
+	return target_names[t];
+}
+
+const char *pattern__name(enum kick_pattern p)
+{
+	return pattern_names[p];
+}
+
+static int lookup_name(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+void config__defaults(struct ks_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->vcpus = 2;
+	cfg->senders = 1;
+	cfg->burst = 1;
+	cfg->target = TARGET_HALTED;
+	cfg->pattern = PATTERN_ONE_TO_ONE;
+	cfg->protocol = PROTOCOL_IMMEDIATE_EXIT;
+	cfg->deadline_ms = KS_DEFAULT_DEADLINE_MS;
+	cfg->placement = PLACEMENT_COMPACT;
+	cfg->seed = 1;
+	cfg->repeat = 1;
+}
+
+int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse__seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || !isfinite(v) || v < min || v > max)
+		return -1;
+	if (*end == 's')
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_cpu_range(const char *s, uint64_t *lo, uint64_t *hi, unsigned max_cpu)
+{
+	char buf[32];
+	const char *dash = strchr(s, '-');
+
+	if (!dash)
+		return parse__u64(s, 0, max_cpu - 1, lo) < 0 ? -1 : (*hi = *lo, 0);
+	if ((size_t)(dash - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, (size_t)(dash - s));
+	buf[dash - s] = '\0';
+	if (parse__u64(buf, 0, max_cpu - 1, lo) < 0 || parse__u64(dash + 1, 0, max_cpu - 1, hi) < 0)
+		return -1;
+	return *lo <= *hi ? 0 : -1;
+}
+
+int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigned max_cpu)
+{
+	char buf[4096], *save = NULL;
+	unsigned char seen[KS_MAX_CPUS] = { 0 };
+	unsigned count = 0;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf) || max_cpu > KS_MAX_CPUS)
+		return -1;
+	strcpy(buf, s);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t lo, hi;
+
+		if (parse_cpu_range(tok, &lo, &hi, max_cpu) < 0)
+			return -1;
+		for (uint64_t c = lo; c <= hi; c++) {
+			if (seen[c]++)
+				return -1;
+			if (count == max)
+				return -1;
+			cpus[count++] = (int)c;
+		}
+	}
+	if (!count || s[strlen(s) - 1] == ',')
+		return -1;
+	*n = count;
+	return 0;
+}
+
+static int usage_error(const char *opt, const char *value, const char *allowed)
+{
+	fprintf(stderr, "kickstorm run: %s '%s' is not valid (allowed: %s)\n", opt, value, allowed);
+	return KS_EXIT_USAGE;
+}
+
+static int parse_scenarios(struct ks_config *cfg, const char *list)
+{
+	char buf[512], *save = NULL;
+
+	if (strlen(list) >= sizeof(buf) || !*list)
+		return usage_error("--scenario", list, scenario__names_help());
+	strcpy(buf, list);
+	cfg->nscenarios = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			for (size_t i = 0; scenario_registry[i] && cfg->nscenarios < KS_MAX_SCENARIOS; i++)
+				cfg->scenarios[cfg->nscenarios++] = scenario_registry[i];
+			continue;
+		}
+		const struct scenario *sc = scenario__find(tok);
+
+		if (!sc) {
+			fprintf(stderr, "kickstorm run: --scenario: unknown scenario '%s' (allowed: %s)\n",
+				tok, scenario__names_help());
+			return KS_EXIT_USAGE;
+		}
+		if (cfg->nscenarios == KS_MAX_SCENARIOS)
+			return usage_error("--scenario", list, "at most 16 scenarios");
+		cfg->scenarios[cfg->nscenarios++] = sc;
+	}
+	return 0;
+}
+
+static int parse_sweep(struct ks_config *cfg, const char *list)
+{
+	int vals[KS_MAX_SWEEP];
+	unsigned n;
+
+	/* A vCPU-count list has the same grammar as a CPU list, ids from 1. */
+	if (parse__cpu_list(list, vals, KS_MAX_SWEEP, &n, KS_MAX_VCPUS + 1) < 0)
+		return usage_error("--sweep-vcpus", list, "up to 16 distinct vCPU counts 1-256, e.g. 1,2,4,8");
+	for (unsigned i = 0; i < n; i++) {
+		if (vals[i] < 1)
+			return usage_error("--sweep-vcpus", list, "vCPU counts 1-256");
+		cfg->sweep_vcpus[i] = (unsigned)vals[i];
+	}
+	cfg->nsweep = n;
+	return 0;
+}
+
+enum {
+	OPT_SCENARIO = 256, OPT_VCPUS, OPT_SENDERS, OPT_DURATION, OPT_COUNT, OPT_RATE,
+	OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE, OPT_GAP, OPT_DEADLINE,
+	OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_OUTPUT, OPT_QUIET, OPT_SWEEP, OPT_REPEAT,
+	OPT_HELP,
+};
+
+static const struct option run_options[] = {
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "vcpus", required_argument, NULL, OPT_VCPUS },
+	{ "senders", required_argument, NULL, OPT_SENDERS },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "target-state", required_argument, NULL, OPT_TARGET },
+	{ "pattern", required_argument, NULL, OPT_PATTERN },
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "race-window", required_argument, NULL, OPT_RACE },
+	{ "gap", required_argument, NULL, OPT_GAP },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "placement", required_argument, NULL, OPT_PLACEMENT },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "sweep-vcpus", required_argument, NULL, OPT_SWEEP },
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define U64_OPTION(name, field, lo, hi, allowed)                                  \
+	do {                                                                      \
+		uint64_t v_;                                                      \
+		if (parse__u64(optarg, (lo), (hi), &v_) < 0)                      \
+			return usage_error(name, optarg, allowed);                \
+		cfg->field = v_;                                                  \
+	} while (0)
+
+static int parse_enum_option(const char *opt, const char *const *names, size_t n,
+			     const char *allowed, int *out)
+{
+	int v = lookup_name(optarg, names, n);
+
+	if (v < 0)
+		return usage_error(opt, optarg, allowed);
+	*out = v;
+	return 0;
+}
+
+static int parse_one(struct ks_config *cfg, int opt)
+{
+	int v, ret = 0;
+
+	switch (opt) {
+	case OPT_SCENARIO: return parse_scenarios(cfg, optarg);
+	case OPT_VCPUS: U64_OPTION("--vcpus", vcpus, 1, KS_MAX_VCPUS, "1-256"); break;
+	case OPT_SENDERS: U64_OPTION("--senders", senders, 1, KS_MAX_SENDERS, "1-64"); break;
+	case OPT_COUNT: U64_OPTION("--count", count, 1, 1000000000000ull, "1-10^12 kicks per sender"); break;
+	case OPT_RATE: U64_OPTION("--rate", rate_hz, 0, 100000000, "0 (closed loop) to 10^8 kicks/s"); break;
+	case OPT_BURST: U64_OPTION("--burst", burst, 1, 4096, "1-4096"); break;
+	case OPT_RACE: U64_OPTION("--race-window", race_window_ns, 0, 1000000000, "0-10^9 ns"); break;
+	case OPT_GAP: U64_OPTION("--gap", gap_ns, 0, 1000000000, "0-10^9 ns"); break;
+	case OPT_DEADLINE: U64_OPTION("--deadline", deadline_ms, 1, 600000, "1-600000 ms"); break;
+	case OPT_SEED: U64_OPTION("--seed", seed, 0, INT64_MAX, "0-9223372036854775807"); break;
+	case OPT_REPEAT: U64_OPTION("--repeat", repeat, 1, 1000, "1-1000"); break;
+	case OPT_DURATION:
+		if (parse__seconds(optarg, 0.001, 86400, &cfg->duration_s) < 0)
+			return usage_error("--duration", optarg, "0.001-86400 seconds");
+		break;
+	case OPT_TARGET:
+		ret = parse_enum_option("--target-state", target_names, 3, "running, halted, mixed", &v);
+		cfg->target = (enum target_state)v;
+		break;
+	case OPT_PATTERN:
+		ret = parse_enum_option("--pattern", pattern_names, 3,
+					"one-to-one, one-to-all, all-to-all", &v);
+		cfg->pattern = (enum kick_pattern)v;
+		break;
+	case OPT_PROTOCOL:
+		if (protocol__parse(optarg, &cfg->protocol) < 0)
+			return usage_error("--protocol", optarg, "naive, immediate-exit, sigmask");
+		break;
+	case OPT_PLACEMENT:
+		if (placement__parse(optarg, &cfg->placement) < 0)
+			return usage_error("--placement", optarg, "compact, scatter, none");
+		break;
+	case OPT_CPUS:
+		if (parse__cpu_list(optarg, cfg->cpus, KS_MAX_CPUS, &cfg->ncpus, KS_MAX_CPUS) < 0)
+			return usage_error("--cpus", optarg, "a list of distinct CPU numbers like 0-3,6");
+		break;
+	case OPT_OUTPUT:
+		if (!*optarg)
+			return usage_error("--output", optarg, "a file name, or - for stdout");
+		cfg->output = optarg;
+		break;
+	case OPT_QUIET: cfg->quiet = true; break;
+	case OPT_SWEEP: return parse_sweep(cfg, optarg);
+	default: return KS_EXIT_USAGE;
+	}
+	return ret ? KS_EXIT_USAGE : 0;
+}
+
+static int config__check(struct ks_config *cfg)
+{
+	if (cfg->burst > 1 && !cfg->rate_hz) {
+		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0\n", cfg->burst);
+		return KS_EXIT_USAGE;
+	}
+	if (!cfg->count && !cfg->duration_s)
+		cfg->count = KS_DEFAULT_COUNT;
+	if (!cfg->nscenarios)
+		cfg->scenarios[cfg->nscenarios++] = scenario_registry[0];
+	return 0;
+}
+
+int config__parse_run(struct ks_config *cfg, int argc, char **argv)
+{
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			config__print_run_usage(stdout);
+			return -1;
+		}
+		if (opt == '?') {
+			fprintf(stderr, "kickstorm run: unknown option '%s' (see kickstorm run --help)\n",
+				argv[optind - 1]);
+			return KS_EXIT_USAGE;
+		}
+		if (opt == ':') {
+			fprintf(stderr, "kickstorm run: option '%s' needs a value\n", argv[optind - 1]);
+			return KS_EXIT_USAGE;
+		}
+		ret = parse_one(cfg, opt);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kickstorm run: unexpected argument '%s' (see kickstorm run --help)\n",
+			argv[optind]);
+		return KS_EXIT_USAGE;
+	}
+	return config__check(cfg);
+}
+
+void config__print_run_usage(FILE *out)
+{
+	fputs("usage: kickstorm run [options]\n"
+	      "\n"
+	      "Runs kick/request storms against vCPUs of a real KVM guest, prints a table\n"
+	      "and writes a JSON report.\n"
+	      "\n"
+	      "  --scenario LIST        scenarios to run, comma-separated, or all (default: signal)\n"
+	      "  --vcpus N              vCPUs in the VM, 1-256 (default 2)\n"
+	      "  --senders N            sender threads, 1-64 (default 1)\n"
+	      "  --count N              kicks per sender (default 2000 unless --duration is given)\n"
+	      "  --duration S           stop after S seconds (whichever of --count/--duration comes first)\n"
+	      "  --rate HZ              open-loop kicks per second per sender; 0 = closed loop (default)\n"
+	      "  --burst N              kicks sent back to back at each open-loop tick (default 1)\n"
+	      "  --target-state STATE   running, halted or mixed (default halted)\n"
+	      "  --pattern PATTERN      one-to-one, one-to-all or all-to-all (default one-to-one)\n"
+	      "  --protocol PROTOCOL    naive, immediate-exit or sigmask (default immediate-exit)\n"
+	      "  --race-window NS       delay between the vCPU thread's request check and KVM_RUN\n"
+	      "  --gap NS               closed loop: random pause of up to NS before each kick\n"
+	      "  --deadline MS          a kick not observed within MS is lost (default 10)\n"
+	      "  --cpus LIST            CPUs to use, e.g. 0-3,8 (default: all allowed)\n"
+	      "  --placement POLICY     compact, scatter or none (default compact)\n"
+	      "  --seed N               seed for randomised gaps (default 1)\n"
+	      "  --sweep-vcpus LIST     broadcast: run at each vCPU count, e.g. 1,2,4,8\n"
+	      "  --repeat N             repeat every scenario N times (default 1)\n"
+	      "  --output FILE          JSON report path, - for stdout (default kickstorm-report.json)\n"
+	      "  --quiet                no progress or notes on stderr\n"
+	      "  --help                 this text\n", out);
+}
+
+json_t *config__to_json(const struct ks_config *cfg)
+{
+	json_t *names = json_array(), *cpus = json_array(), *sweep = json_array();
+
+	for (unsigned i = 0; i < cfg->nscenarios; i++)
+		json_array_append_new(names, json_string(scenario__name(cfg->scenarios[i])));
+	for (unsigned i = 0; i < cfg->ncpus; i++)
+		json_array_append_new(cpus, json_integer(cfg->cpus[i]));
+	for (unsigned i = 0; i < cfg->nsweep; i++)
+		json_array_append_new(sweep, json_integer(cfg->sweep_vcpus[i]));
+	return json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
+			 " s:o, s:s, s:I, s:o, s:i}",
+			 "scenarios", names, "vcpus", cfg->vcpus, "senders", cfg->senders,
+			 "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
+			 "rate_hz", (json_int_t)cfg->rate_hz, "burst", cfg->burst,
+			 "target_state", target_state__name(cfg->target),
+			 "pattern", pattern__name(cfg->pattern),
+			 "protocol", protocol__name(cfg->protocol),
+			 "race_window_ns", (json_int_t)cfg->race_window_ns,
+			 "gap_ns", (json_int_t)cfg->gap_ns, "deadline_ms", cfg->deadline_ms,
+			 "cpus", cpus, "placement", placement__name(cfg->placement),
+			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep, "repeat", cfg->repeat);
+}

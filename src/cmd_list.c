@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+/* `kickstorm list`: the scenario registry and the options that shape each. */
+#include "commands.h"
+#include "scenario.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_list(int argc, char **argv)
+{
+	if (argc > 1) {
+		if (!strcmp(argv[1], "--help")) {
+			puts("usage: kickstorm list\n\nLists the scenarios and the run options that shape each.");
+			return KS_EXIT_OK;
+		}
+		fprintf(stderr, "kickstorm list: unexpected argument '%s' (allowed: --help)\n", argv[1]);
+		return KS_EXIT_USAGE;
+	}
+	for (size_t i = 0; scenario_registry[i]; i++) {
+		const struct scenario *sc = scenario_registry[i];
+
+		printf("%s\n    %s\n", sc->name, sc->summary);
+		for (const struct scenario_param *p = sc->params; p && p->option; p++)
+			printf("    %-16s %s\n", p->option, p->help);
+		if (scenario_registry[i + 1])
+			putchar('\n');
+	}
+	return KS_EXIT_OK;
+}

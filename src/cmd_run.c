@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/* `kickstorm run`: set up the host side, run each scenario, report. */
+#include "commands.h"
+#include "config.h"
+#include "hostinfo.h"
+#include "report.h"
+#include "scenario.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static atomic_bool run_interrupted;
+static volatile sig_atomic_t run_signal;
+
+/* First SIGINT/SIGTERM: wind down and keep what was measured. Second: leave now. */
+static void on_terminate(int sig)
+{
+	if (run_signal)
+		_exit(128 + sig);
+	run_signal = sig;
+	atomic_store_explicit(&run_interrupted, true, memory_order_relaxed);
+}
+
+static void install_terminate_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_terminate };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static bool progress_enabled;
+
+static void print_progress(const char *scenario, uint64_t done, uint64_t total, double elapsed)
+{
+	if (!progress_enabled)
+		return;
+	if (total)
+		fprintf(stderr, "\r[%s] %llu/%llu kicks, %.1f s   ", scenario,
+			(unsigned long long)done, (unsigned long long)total, elapsed);
+	else
+		fprintf(stderr, "\r[%s] %llu kicks, %.1f s   ", scenario,
+			(unsigned long long)done, elapsed);
+}
+
+/* The CPU list the run may use, checked against what this process is allowed. */
+static int run__cpus(const struct ks_config *cfg, struct topology *topo, int *cpus, unsigned *n)
+{
+	char why[256];
+
+	if (!cfg->ncpus) {
+		*n = topology__allowed_cpus(topo, cpus, KS_MAX_CPUS);
+		return *n ? 0 : -1;
+	}
+	if (topology__check_cpus(topo, cfg->cpus, cfg->ncpus, why, sizeof(why)) < 0) {
+		fprintf(stderr, "kickstorm run: --cpus: %s\n", why);
+		return -1;
+	}
+	memcpy(cpus, cfg->cpus, cfg->ncpus * sizeof(*cpus));
+	*n = cfg->ncpus;
+	return 0;
+}
+
+/*
+ * A sender sharing a CPU with the vCPU it kicks measures the scheduler, not
+ * the kick: with one-to-one targets, move it to the least loaded other CPU.
+ */
+static void run__keep_senders_off_targets(struct placement_plan *plan, const int *cpus,
+					  unsigned ncpus, const struct ks_config *cfg)
+{
+	if (cfg->pattern != PATTERN_ONE_TO_ONE || ncpus < 2 || cfg->placement == PLACEMENT_NONE)
+		return;
+	for (unsigned i = 0; i < plan->nsenders; i++) {
+		int target_cpu = plan->vcpu_cpu[i % plan->nvcpus];
+		int best = -1;
+		unsigned best_load = ~0u;
+
+		if (plan->sender_cpu[i] != target_cpu)
+			continue;
+		for (unsigned c = 0; c < ncpus; c++) {
+			unsigned load = 0;
+
+			if (cpus[c] == target_cpu)
+				continue;
+			for (unsigned v = 0; v < plan->nvcpus; v++)
+				load += plan->vcpu_cpu[v] == cpus[c];
+			for (unsigned s = 0; s < plan->nsenders; s++)
+				load += plan->sender_cpu[s] == cpus[c];
+			if (load < best_load) {
+				best_load = load;
+				best = cpus[c];
+			}
+		}
+		plan->sender_cpu[i] = best;
+	}
+}
+
+struct run_state {
+	struct ks_config cfg;
+	struct host_facts host;
+	struct topology *topo;
+	struct tsc_clock clock;
+	int kvm_fd;
+	int cpus[KS_MAX_CPUS];
+	unsigned ncpus;
+	struct report report;
+	uint64_t lost;
+	unsigned failed;
+};
+
+static int run__scenario(struct run_state *rs, const struct scenario *sc, unsigned nvcpus)
+{
+	struct scenario_ctx ctx = {
+		.cfg = &rs->cfg, .vcpus = nvcpus, .topo = rs->topo, .host = &rs->host,
+		.clock = &rs->clock, .kvm_fd = rs->kvm_fd, .interrupted = &run_interrupted,
+		.progress = print_progress,
+	};
+	struct scenario_result res;
+	char why[256] = "";
+
+	scenario_result__init(&res, sc);
+	if (placement__assign(rs->cpus, rs->ncpus, rs->cfg.placement, nvcpus, rs->cfg.senders,
+			      &ctx.plan) < 0) {
+		ks_error("no CPU to place threads on");
+		return -1;
+	}
+	run__keep_senders_off_targets(&ctx.plan, rs->cpus, rs->ncpus, &rs->cfg);
+	if (sc->supported && !sc->supported(&ctx, why, sizeof(why))) {
+		snprintf(res.error, sizeof(res.error), "not available on this host: %s", why);
+		ks_note("%s: %s\n", sc->name, res.error);
+	} else if (sc->run(&ctx, &res) < 0 && !res.error[0]) {
+		snprintf(res.error, sizeof(res.error), "the scenario failed (see messages above)");
+	}
+	if (progress_enabled)
+		fputc('\n', stderr);
+	if (res.error[0] && !strstr(res.error, "not available on this host"))
+		rs->failed++;
+	rs->lost += res.lost;
+	report__add(&rs->report, &res, &rs->clock);
+	scenario_result__release(&res);
+	return 0;
+}
+
+static int run__setup(struct run_state *rs)
+{
+	char why[256];
+
+	if (!rs->host.kvm_available) {
+		fprintf(stderr, "kickstorm run: cannot run: %s\n", rs->host.kvm_unavailable_reason);
+		return KS_EXIT_SKIP;
+	}
+	rs->kvm_fd = kvm__open(why, sizeof(why));
+	if (rs->kvm_fd < 0) {
+		fprintf(stderr, "kickstorm run: cannot run: %s\n", why);
+		return KS_EXIT_SKIP;
+	}
+	long max = vm__max_vcpus(rs->kvm_fd);
+	unsigned want = rs->cfg.vcpus;
+
+	for (unsigned i = 0; i < rs->cfg.nsweep; i++)
+		want = rs->cfg.sweep_vcpus[i] > want ? rs->cfg.sweep_vcpus[i] : want;
+	if (want > (unsigned long)max) {
+		fprintf(stderr, "kickstorm run: %u vCPUs is more than this host's KVM allows (allowed: 1-%ld)\n",
+			want, max);
+		return KS_EXIT_USAGE;
+	}
+	if (topology__open(&rs->topo) < 0)
+		return KS_EXIT_FAIL;
+	if (run__cpus(&rs->cfg, rs->topo, rs->cpus, &rs->ncpus) < 0)
+		return KS_EXIT_USAGE;
+	topology__order_cpus(rs->topo, rs->cfg.placement, rs->cpus, rs->ncpus);
+	if (clock__init(&rs->clock, why, sizeof(why)) < 0) {
+		fprintf(stderr, "kickstorm run: cannot run: %s\n", why);
+		return KS_EXIT_SKIP;
+	}
+	if (vcpu__install_kick_handler() < 0)
+		return KS_EXIT_FAIL;
+	return 0;
+}
+
+static json_t *run__host_json(struct run_state *rs)
+{
+	json_t *host = hostinfo__to_json(&rs->host);
+
+	json_object_set_new(host, "topology", topology__to_json(rs->topo));
+	json_object_set_new(host, "tsc", json_pack("{s:I, s:s, s:I}",
+						   "khz", (json_int_t)rs->clock.khz,
+						   "source", rs->clock.source,
+						   "calibrated_khz", (json_int_t)rs->clock.calibrated_khz));
+	return host;
+}
+
+static void run__all(struct run_state *rs)
+{
+	for (unsigned rep = 0; rep < rs->cfg.repeat; rep++) {
+		for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
+			if (atomic_load(&run_interrupted))
+				return;
+			run__scenario(rs, rs->cfg.scenarios[i], rs->cfg.vcpus);
+		}
+	}
+}
+
+static int run__exit_status(const struct run_state *rs)
+{
+	if (run_signal == SIGINT)
+		return KS_EXIT_SIGINT;
+	if (run_signal == SIGTERM)
+		return KS_EXIT_SIGTERM;
+	return rs->lost || rs->failed ? KS_EXIT_FAIL : KS_EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct run_state rs;
+	char why[512], started[32], finished[32];
+	const char *output;
+	int ret;
+
+	config__defaults(&rs.cfg);
+	ret = config__parse_run(&rs.cfg, argc, argv);
+	if (ret)
+		return ret < 0 ? KS_EXIT_OK : ret;
+	ks_quiet = rs.cfg.quiet;
+	progress_enabled = !rs.cfg.quiet && isatty(STDERR_FILENO);
+	output = rs.cfg.output ? rs.cfg.output : KS_DEFAULT_OUTPUT;
+	if (report__check_writable(output, why, sizeof(why)) < 0) {
+		fprintf(stderr, "kickstorm run: --output: %s\n", why);
+		return KS_EXIT_USAGE;
+	}
+	rs.kvm_fd = -1;
+	hostinfo__collect(&rs.host);
+	ret = run__setup(&rs);
+	if (ret)
+		goto out;
+
+	install_terminate_handlers();
+	clock__utc_now(started, sizeof(started));
+	report__init(&rs.report, &rs.cfg, run__host_json(&rs), started);
+	run__all(&rs);
+	clock__utc_now(finished, sizeof(finished));
+	report__finish(&rs.report, run_signal != 0, finished);
+
+	/* With the report on stdout, the table goes to stderr so stdout stays JSON. */
+	report__print_table(rs.report.root, strcmp(output, "-") ? stdout : stderr);
+	if (report__write(rs.report.root, output) < 0)
+		ret = KS_EXIT_FAIL;
+	else if (strcmp(output, "-"))
+		ks_note("report written to %s\n", output);
+	if (!ret)
+		ret = run__exit_status(&rs);
+	report__release(&rs.report);
+out:
+	if (rs.topo)
+		topology__close(rs.topo);
+	if (rs.kvm_fd >= 0)
+		close(rs.kvm_fd);
+	return ret;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KICKSTORM_CONFIG_H
+#define KICKSTORM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "topology.h"
+#include "util.h"
+#include "vcpu.h"
+
+#define KS_MAX_SCENARIOS 16
+#define KS_MAX_SWEEP 16
+
+enum target_state { TARGET_RUNNING, TARGET_HALTED, TARGET_MIXED };
+enum kick_pattern { PATTERN_ONE_TO_ONE, PATTERN_ONE_TO_ALL, PATTERN_ALL_TO_ALL };
+
+const char *target_state__name(enum target_state t);
+const char *pattern__name(enum kick_pattern p);
+
+struct scenario;
+
+/* Everything `kickstorm run` was asked to do. */
+struct ks_config {
+	const struct scenario *scenarios[KS_MAX_SCENARIOS];
+	unsigned nscenarios;
+	unsigned vcpus;
+	unsigned senders;
+	uint64_t count;             /* kicks per sender; 0 = bounded by duration only */
+	double duration_s;          /* 0 = bounded by count only */
+	uint64_t rate_hz;           /* kicks per second per sender; 0 = closed loop */
+	unsigned burst;
+	enum target_state target;
+	enum kick_pattern pattern;
+	enum kick_protocol protocol;
+	uint64_t race_window_ns;
+	uint64_t gap_ns;
+	unsigned deadline_ms;
+	int cpus[KS_MAX_CPUS];
+	unsigned ncpus;             /* 0 = every CPU this process may use */
+	enum placement_policy placement;
+	uint64_t seed;
+	const char *output;         /* NULL = default file name, "-" = stdout */
+	bool quiet;
+	unsigned sweep_vcpus[KS_MAX_SWEEP];
+	unsigned nsweep;
+	unsigned repeat;
+};
+
+#define KS_DEFAULT_COUNT 2000
+#define KS_DEFAULT_DEADLINE_MS 10
+#define KS_DEFAULT_OUTPUT "kickstorm-report.json"
+
+void config__defaults(struct ks_config *cfg);
+
+/*
+ * Parses `kickstorm run` options (argv[0] is "run"). Returns 0, or
+ * KS_EXIT_USAGE after printing one line that names the bad value and what is
+ * allowed. --help prints the usage and returns -1 (caller exits 0).
+ */
+int config__parse_run(struct ks_config *cfg, int argc, char **argv);
+void config__print_run_usage(FILE *out);
+
+/* Building blocks shared with other subcommands and the fuzz harness. */
+int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse__seconds(const char *s, double min, double max, double *out);
+/* "0-3,8,10-11": ascending, duplicate-free, each below max_cpu. */
+int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigned max_cpu);
+
+/* The configuration as the report records it. */
+#include <jansson.h>
+json_t *config__to_json(const struct ks_config *cfg);
+
+#endif

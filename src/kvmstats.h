@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * KVM binary statistics of a vCPU (KVM_GET_STATS_FD, Documentation/virt/kvm/
+ * api.rst). The header and descriptors are read once at open; a sample is one
+ * pread of the data block, so sampling before and after a scenario costs two
+ * syscalls per vCPU and never perturbs the storm itself.
+ *
+ * Only scalar (size 1) cumulative and instant statistics are kept: histograms
+ * and peaks have no meaningful per-scenario delta.
+ */
+#ifndef KICKSTORM_KVMSTATS_H
+#define KICKSTORM_KVMSTATS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KVMSTATS_MAX 128
+#define KVMSTATS_NAME_LEN 48
+
+struct kvmstats {
+	int fd;
+	unsigned n;				/* scalar stats kept */
+	char names[KVMSTATS_MAX][KVMSTATS_NAME_LEN];
+	uint64_t offsets[KVMSTATS_MAX];		/* byte offset in the data block */
+	uint32_t flags[KVMSTATS_MAX];		/* KVM_STATS_TYPE_* | UNIT | BASE */
+	off_t data_offset;
+	size_t data_size;			/* bytes read per sample */
+	uint64_t *buf;				/* data_size bytes, owned */
+	unsigned skipped;			/* scalars dropped: table full or name too long */
+	char owner[32];				/* "vcpu 0", for messages */
+};
+
+struct kvmstats_sample {
+	uint64_t value[KVMSTATS_MAX];
+};
+
+/*
+ * Reads the header and descriptors of @vcpu_fd's stats once. Returns 0, or -1
+ * after a message that names @owner_name ("vcpu 1").
+ */
+int kvmstats__open(struct kvmstats *s, int vcpu_fd, const char *owner_name);
+
+/*
+ * One pread of the data block into @out. Uses the buffer owned by @s, so two
+ * threads must not sample the same vCPU at once (each vCPU is sampled by one
+ * thread, before and after a scenario). Returns 0 or -1 after a message.
+ */
+int kvmstats__read(const struct kvmstats *s, struct kvmstats_sample *out);
+
+/* Index of the stat called @name, or -1. */
+int kvmstats__find(const struct kvmstats *s, const char *name);
+
+bool kvmstats__is_cumulative(const struct kvmstats *s, unsigned idx);
+
+void kvmstats__close(struct kvmstats *s);
+
+/*
+ * Sum over @nvcpus vCPUs of after - before for the cumulative stat @name;
+ * -1 when no vCPU has it. Names are looked up per vCPU.
+ */
+int64_t kvmstats__total_delta(const struct kvmstats *stats,
+			      const struct kvmstats_sample *before,
+			      const struct kvmstats_sample *after,
+			      unsigned nvcpus, const char *name);
+
+/*
+ * Report fragment for one scenario (@stats, @before, @after are arrays of
+ * @nvcpus):
+ *   {"per_vcpu": [{"vcpu": 0, "delta": {name: n, ...}}, ...],
+ *    "totals": {name: sum, ...},
+ *    "per_kick": {"exits": r, "irq_exits": r, "signal_exits": r,
+ *                 "halt_exits": r, "halt_wakeup": r, "irq_injections": r}}
+ * Only cumulative stats appear in delta and totals; a per_kick value is null
+ * when @kicks is 0 or the stat is missing.
+ */
+json_t *kvmstats__delta_json(const struct kvmstats *stats,
+			     const struct kvmstats_sample *before,
+			     const struct kvmstats_sample *after,
+			     unsigned nvcpus, uint64_t kicks);
+
+#endif

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+#include "report.h"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void report__init(struct report *r, const struct ks_config *cfg, json_t *host, const char *started_at)
+{
+	r->scenarios = json_array();
+	r->root = json_pack("{s:i, s:{s:s, s:s}, s:s, s:n, s:b, s:o, s:o, s:O}",
+			    "schema_version", REPORT_SCHEMA_VERSION,
+			    "tool", "name", PACKAGE_NAME, "version", PACKAGE_VERSION,
+			    "started_at", started_at, "finished_at", "interrupted", 0,
+			    "host", host, "config", config__to_json(cfg),
+			    "scenarios", r->scenarios);
+}
+
+static json_t *counts_json(const struct scenario_result *res)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "sent", (json_int_t)res->sent,
+			 "delivered", (json_int_t)res->delivered,
+			 "coalesced", (json_int_t)res->coalesced, "lost", (json_int_t)res->lost);
+}
+
+json_t *report__scenario_json(const struct scenario_result *res, const struct tsc_clock *clock)
+{
+	json_t *params = res->params ? json_incref(res->params) : json_object();
+	json_t *o = json_pack("{s:s, s:o, s:b, s:b, s:f, s:o}",
+			      "name", res->scenario->name, "params", params,
+			      "completed", res->completed, "interrupted", res->interrupted,
+			      "elapsed_s", res->elapsed_s, "counts", counts_json(res));
+
+	json_object_set_new(o, "error", res->error[0] ? json_string(res->error) : json_null());
+	json_object_set_new(o, "latency_ns", res->latency ?
+			    histogram__to_json(res->latency, clock__ns_per_tick(clock)) : json_null());
+	json_object_set(o, "kvm_stats", res->kvm_stats ? res->kvm_stats : json_null());
+	json_object_set_new(o, "delivery", res->delivery ? json_incref(res->delivery) :
+			    json_pack("{s:s, s:s}", "path", "unknown", "reason", "the scenario did not run"));
+	json_object_set(o, "placement", res->placement ? res->placement : json_null());
+	json_object_set_new(o, "details", res->extra ? json_incref(res->extra) : json_object());
+	return o;
+}
+
+void report__add(struct report *r, const struct scenario_result *res, const struct tsc_clock *clock)
+{
+	json_array_append_new(r->scenarios, report__scenario_json(res, clock));
+}
+
+void report__finish(struct report *r, bool interrupted, const char *finished_at)
+{
+	json_object_set_new(r->root, "finished_at", json_string(finished_at));
+	json_object_set_new(r->root, "interrupted", json_boolean(interrupted));
+}
+
+void report__release(struct report *r)
+{
+	json_decref(r->scenarios);
+	json_decref(r->root);
+	r->root = r->scenarios = NULL;
+}
+
+static void temp_path_for(const char *path, char *buf, size_t len)
+{
+	ks_format(buf, len, "%s.tmp.XXXXXX", path);
+}
+
+int report__check_writable(const char *path, char *why, size_t why_len)
+{
+	char tmp[4096];
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	temp_path_for(path, tmp, sizeof(tmp));
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ks_format(why, why_len, "cannot write the report %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+static int dump_to_fd(const json_t *root, int fd, const char *what)
+{
+	FILE *f = fdopen(fd, "w");
+	int err = 0;
+
+	if (!f) {
+		ks_error_errno(errno, "cannot write %s", what);
+		close(fd);
+		return -1;
+	}
+	if (json_dumpf(root, f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', f) == EOF ||
+	    fflush(f) == EOF)
+		err = errno ? errno : EIO;
+	if (!err && fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
+		err = errno;
+	if (fclose(f) == EOF && !err)
+		err = errno;
+	if (err) {
+		ks_error_errno(err, "cannot write %s", what);
+		return -1;
+	}
+	return 0;
+}
+
+int report__write(const json_t *root, const char *path)
+{
+	char tmp[4096];
+	int fd;
+
+	if (!strcmp(path, "-")) {
+		if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
+		    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+			ks_error_errno(errno, "cannot write the report to stdout");
+			return -1;
+		}
+		return 0;
+	}
+	temp_path_for(path, tmp, sizeof(tmp));
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ks_error_errno(errno, "cannot write the report %s", path);
+		return -1;
+	}
+	fchmod(fd, 0644);
+	/* Readers see the old report or the whole new one, never a truncated file. */
+	if (dump_to_fd(root, fd, tmp) < 0 || rename(tmp, path) < 0) {
+		if (errno)
+			ks_error_errno(errno, "cannot write the report %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static double us_of(const json_t *lat, const char *key)
+{
+	json_t *v = json_object_get(lat, key);
+
+	return json_is_number(v) ? json_number_value(v) / 1000.0 : 0.0;
+}
+
+static json_int_t count_of(const json_t *counts, const char *key)
+{
+	return json_integer_value(json_object_get(counts, key));
+}
+
+void report__print_table(const json_t *root, FILE *out)
+{
+	json_t *scenarios = json_object_get(root, "scenarios"), *sc;
+	size_t i;
+
+	fprintf(out, "%-10s %-8s %-15s %8s %8s %8s %6s %9s %9s %9s %9s  %s\n",
+		"scenario", "target", "protocol", "sent", "deliv", "coal", "lost",
+		"p50 us", "p99 us", "p99.9 us", "max us", "path");
+	json_array_foreach(scenarios, i, sc) {
+		json_t *params = json_object_get(sc, "params");
+		json_t *counts = json_object_get(sc, "counts");
+		json_t *lat = json_object_get(sc, "latency_ns");
+		const char *target = json_string_value(json_object_get(params, "target_state"));
+		const char *proto = json_string_value(json_object_get(params, "protocol"));
+		const char *path = json_string_value(json_object_get(json_object_get(sc, "delivery"), "path"));
+		const char *err = json_string_value(json_object_get(sc, "error"));
+
+		fprintf(out, "%-10s %-8s %-15s %8lld %8lld %8lld %6lld %9.1f %9.1f %9.1f %9.1f  %s\n",
+			json_string_value(json_object_get(sc, "name")), target ? target : "-",
+			proto ? proto : "-", (long long)count_of(counts, "sent"),
+			(long long)count_of(counts, "delivered"), (long long)count_of(counts, "coalesced"),
+			(long long)count_of(counts, "lost"), us_of(lat, "p50"), us_of(lat, "p99"),
+			us_of(lat, "p999"), us_of(lat, "max"), path ? path : "unknown");
+		if (err)
+			fprintf(out, "  error: %s\n", err);
+	}
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON report (schema: results/kickstorm-report.schema.json) and the
+ * table printed after a run.
+ */
+#ifndef KICKSTORM_REPORT_H
+#define KICKSTORM_REPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "scenario.h"
+
+#define REPORT_SCHEMA_VERSION 1
+
+struct report {
+	json_t *root;
+	json_t *scenarios;
+};
+
+void report__init(struct report *r, const struct ks_config *cfg, json_t *host, const char *started_at);
+void report__add(struct report *r, const struct scenario_result *res, const struct tsc_clock *clock);
+void report__finish(struct report *r, bool interrupted, const char *finished_at);
+void report__release(struct report *r);
+
+/* JSON of one result; also used by tests. */
+json_t *report__scenario_json(const struct scenario_result *res, const struct tsc_clock *clock);
+
+/*
+ * Checks that a report can be written at path before anything runs: creates
+ * and removes a temporary file beside it. 0, or -1 with the reason in why.
+ */
+int report__check_writable(const char *path, char *why, size_t why_len);
+/* Writes atomically (temporary file in the same directory, fsync, rename); "-" is stdout. */
+int report__write(const json_t *root, const char *path);
+
+/* The human table, one row per scenario result. */
+void report__print_table(const json_t *root, FILE *out);
+
+#endif

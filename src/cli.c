@@ -99,14 +99,15 @@ static int parse_cpu_range(const char *s, uint64_t *lo, uint64_t *hi, unsigned m
 
 int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigned max_cpu)
 {
-	char buf[4096], *save = NULL;
+	char buf[4096], *rest = buf, *tok;
 	unsigned char seen[KS_MAX_CPUS] = { 0 };
 	unsigned count = 0;
 
 	if (!s || !*s || strlen(s) >= sizeof(buf) || max_cpu > KS_MAX_CPUS)
 		return -1;
 	strcpy(buf, s);
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* strsep, not strtok: an empty element ("0,,1", "0,") is an error, not skipped. */
+	while ((tok = strsep(&rest, ","))) {
 		uint64_t lo, hi;
 
 		if (parse_cpu_range(tok, &lo, &hi, max_cpu) < 0)
@@ -119,7 +120,7 @@ int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigne
 			cpus[count++] = (int)c;
 		}
 	}
-	if (!count || s[strlen(s) - 1] == ',')
+	if (!count)
 		return -1;
 	*n = count;
 	return 0;

@@ -1,0 +1,27 @@
+#!/bin/bash
+# The man page is lint-clean and documents exactly the options the code accepts.
+. "$(dirname "$0")/../lib.sh"
+ks_require_tool mandoc
+
+man=$KS_SRCDIR/man/kickstorm.1
+ks_check "mandoc -Tlint is clean" bash -c "[ -z \"\$(mandoc -Tlint -Wwarning '$man' 2>&1)\" ]"
+
+"$KICKSTORM" run --help >"$KS_TMP/help"
+options=$(grep -o -- '--[a-z][a-z-]*' "$KS_TMP/help" | sort -u)
+rendered=$(mandoc -Tutf8 "$man" | col -b)
+for opt in $options; do
+	ks_check "man page documents run $opt" grep -qF -- "$opt" <<<"$rendered"
+done
+for cmd in run compare info list; do
+	if "$KICKSTORM" --help | grep -q "kickstorm $cmd "; then
+		ks_check "man page documents the $cmd subcommand" grep -q "kickstorm $cmd" <<<"$rendered"
+	fi
+done
+for scenario in $("$KICKSTORM" list | grep '^[a-z]'); do
+	ks_check "man page explains the $scenario scenario" grep -qw -- "$scenario" <<<"$rendered"
+done
+for status in 0 1 2 77 130 143; do
+	ks_check "man page lists exit status $status" grep -qE "^ +$status([[:space:]]|\$)" <<<"$rendered"
+done
+
+ks_finish

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Reports conform to the JSON Schema shipped in results/.
+. "$(dirname "$0")/../lib.sh"
+ks_require_kvm
+ks_require_tool jq
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+	echo "SKIP: python3-jsonschema is not installed"
+	exit 77
+fi
+
+schema=$KS_SRCDIR/results/kickstorm-report.schema.json
+validate() {
+	python3 - "$schema" "$1" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.validate(json.load(open(sys.argv[2])), schema)
+PY
+}
+
+report=$KS_TMP/all.json
+ks_run_status 0 "every scenario, briefly" run --scenario all --count 200 --vcpus 2 --quiet \
+	--output "$report"
+ks_check "the report validates against the schema" validate "$report"
+ks_check "every registered scenario is in the report" ks_jq "$report" \
+	"(.scenarios | length) == $("$KICKSTORM" list | grep -c '^[a-z]')"
+
+# A document that breaks the contract must fail validation, or the check proves nothing.
+jq '.scenarios[0].counts.lost = "none"' "$report" >"$KS_TMP/bad.json"
+rejects() { ! validate "$1" 2>/dev/null; }
+ks_check "a report with a malformed count is rejected" rejects "$KS_TMP/bad.json"
+
+ks_finish

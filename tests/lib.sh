@@ -1,0 +1,58 @@
+# Shared helpers for kickstorm's integration tests (sourced, not run).
+# make check sets KICKSTORM to the built binary and KS_SRCDIR to the source tree.
+set -u
+
+KICKSTORM=${KICKSTORM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/kickstorm}
+KS_SRCDIR=${KS_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+KS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kickstorm-test.XXXXXX")
+trap 'rm -rf "$KS_TMP"' EXIT
+
+ks_checks=0
+ks_failures=0
+
+ks_pass() { ks_checks=$((ks_checks + 1)); echo "ok - $*"; }
+ks_fail() { ks_checks=$((ks_checks + 1)); ks_failures=$((ks_failures + 1)); echo "not ok - $*"; }
+
+# ks_check DESCRIPTION COMMAND...: passes when the command succeeds.
+ks_check() {
+	local what=$1
+	shift
+	if "$@"; then ks_pass "$what"; else ks_fail "$what"; fi
+}
+
+# ks_jq FILE FILTER: true when the jq filter yields true on the file.
+ks_jq() {
+	[ "$(jq -r "$2" "$1" 2>/dev/null)" = true ]
+}
+
+# Skips the whole test (exit 77) when this host cannot run VMs.
+ks_require_kvm() {
+	if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+		echo "SKIP: /dev/kvm cannot be opened read-write on this host"
+		exit 77
+	fi
+}
+
+ks_require_tool() {
+	if ! command -v "$1" >/dev/null 2>&1; then
+		echo "SKIP: $1 is not installed"
+		exit 77
+	fi
+}
+
+# ks_run_status EXPECTED DESCRIPTION ARGS...: runs kickstorm, checks the exit status.
+ks_run_status() {
+	local want=$1 what=$2 status=0
+	shift 2
+	"$KICKSTORM" "$@" >"$KS_TMP/stdout" 2>"$KS_TMP/stderr" || status=$?
+	if [ "$status" -eq "$want" ]; then
+		ks_pass "$what (exit $status)"
+	else
+		ks_fail "$what: exit $status, expected $want; stderr: $(head -c 400 "$KS_TMP/stderr")"
+	fi
+}
+
+ks_finish() {
+	echo "# $ks_checks checks, $ks_failures failed"
+	[ "$ks_failures" -eq 0 ]
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/* Option parsing for `kickstorm run`: defaults, good values, and every kind of bad one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "scenario.h"
+
+static struct ks_config cfg;
+
+/* Parses a NULL-terminated list of arguments after "run". */
+static int parse(const char *first, ...)
+{
+	char *argv[64] = { "run" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	config__defaults(&cfg);
+	return config__parse_run(&cfg, argc, argv);
+}
+
+static void defaults_are_documented_values(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(NULL), 0);
+	assert_int_equal(cfg.vcpus, 2);
+	assert_int_equal(cfg.senders, 1);
+	assert_int_equal(cfg.count, KS_DEFAULT_COUNT);
+	assert_int_equal(cfg.rate_hz, 0);
+	assert_int_equal(cfg.burst, 1);
+	assert_int_equal(cfg.target, TARGET_HALTED);
+	assert_int_equal(cfg.protocol, PROTOCOL_IMMEDIATE_EXIT);
+	assert_int_equal(cfg.deadline_ms, KS_DEFAULT_DEADLINE_MS);
+	assert_int_equal(cfg.placement, PLACEMENT_COMPACT);
+	assert_int_equal(cfg.nscenarios, 1);
+	assert_string_equal(cfg.scenarios[0]->name, "signal");
+}
+
+static void good_values_are_stored(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--vcpus", "8", "--senders", "3", "--count", "5000",
+			       "--rate", "100000", "--burst", "16", "--target-state", "mixed",
+			       "--pattern", "all-to-all", "--protocol", "sigmask",
+			       "--race-window", "20000", "--deadline", "50", "--cpus", "0-1",
+			       "--placement", "scatter", "--seed", "42", "--output", "-",
+			       "--quiet", "--duration", "2.5", "--repeat", "3", NULL), 0);
+	assert_int_equal(cfg.vcpus, 8);
+	assert_int_equal(cfg.senders, 3);
+	assert_int_equal(cfg.count, 5000);
+	assert_int_equal(cfg.rate_hz, 100000);
+	assert_int_equal(cfg.burst, 16);
+	assert_int_equal(cfg.target, TARGET_MIXED);
+	assert_int_equal(cfg.pattern, PATTERN_ALL_TO_ALL);
+	assert_int_equal(cfg.protocol, PROTOCOL_SIGMASK);
+	assert_int_equal(cfg.race_window_ns, 20000);
+	assert_int_equal(cfg.deadline_ms, 50);
+	assert_int_equal(cfg.ncpus, 2);
+	assert_int_equal(cfg.placement, PLACEMENT_SCATTER);
+	assert_int_equal(cfg.seed, 42);
+	assert_string_equal(cfg.output, "-");
+	assert_true(cfg.quiet);
+	assert_true(cfg.duration_s > 2.49 && cfg.duration_s < 2.51);
+	assert_int_equal(cfg.repeat, 3);
+}
+
+static void duration_alone_leaves_count_unbounded(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--duration", "3s", NULL), 0);
+	assert_int_equal(cfg.count, 0);
+}
+
+static void bad_values_exit_2(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "--vcpus", "0" }, { "--vcpus", "257" }, { "--vcpus", "-1" }, { "--vcpus", "two" },
+		{ "--vcpus", "" }, { "--vcpus", " 2" }, { "--senders", "0" }, { "--senders", "65" },
+		{ "--count", "0" }, { "--count", "1e3" }, { "--count", "99999999999999999999999" },
+		{ "--rate", "-5" }, { "--burst", "0" }, { "--duration", "0" },
+		{ "--duration", "-1" }, { "--duration", "nan" }, { "--duration", "1x" },
+		{ "--target-state", "sleeping" }, { "--pattern", "one-to-many" },
+		{ "--protocol", "immediate" }, { "--placement", "spread" },
+		{ "--race-window", "1000000001" }, { "--deadline", "0" }, { "--deadline", "600001" },
+		{ "--cpus", "" }, { "--cpus", "1,1" }, { "--cpus", "2-1" }, { "--cpus", "a" },
+		{ "--cpus", "0,,1" }, { "--cpus", "0," }, { "--cpus", "1024" },
+		{ "--scenario", "nope" }, { "--scenario", "signal,nope" }, { "--scenario", "" },
+		{ "--seed", "-1" }, { "--repeat", "0" }, { "--output", "" },
+		{ "--sweep-vcpus", "0" }, { "--sweep-vcpus", "1,1" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ret = parse(bad[i][0], bad[i][1], NULL);
+
+		if (ret != KS_EXIT_USAGE)
+			fail_msg("%s '%s' returned %d, expected %d", bad[i][0], bad[i][1], ret,
+				 KS_EXIT_USAGE);
+	}
+}
+
+static void structural_errors_exit_2(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--bogus", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("--count", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("stray", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("--burst", "4", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("--rate", "1000", "--burst", "4", NULL), 0);
+}
+
+static void cpu_lists_parse_ranges(void **state)
+{
+	int cpus[16];
+	unsigned n = 0;
+
+	(void)state;
+	assert_int_equal(parse__cpu_list("0-3,8,10-11", cpus, 16, &n, 64), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(cpus[0], 0);
+	assert_int_equal(cpus[3], 3);
+	assert_int_equal(cpus[4], 8);
+	assert_int_equal(cpus[6], 11);
+	assert_int_equal(parse__cpu_list("0-20", cpus, 16, &n, 64), -1);
+	assert_int_equal(parse__cpu_list("64", cpus, 16, &n, 64), -1);
+	assert_int_equal(parse__cpu_list("-1", cpus, 16, &n, 64), -1);
+}
+
+static void scenario_all_expands_the_registry(void **state)
+{
+	size_t registered = 0;
+
+	(void)state;
+	while (scenario_registry[registered])
+		registered++;
+	assert_int_equal(parse("--scenario", "all", NULL), 0);
+	assert_int_equal(cfg.nscenarios, registered);
+	for (size_t i = 0; i < registered; i++)
+		assert_ptr_equal(cfg.scenarios[i], scenario_registry[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_are_documented_values),
+		cmocka_unit_test(good_values_are_stored),
+		cmocka_unit_test(duration_alone_leaves_count_unbounded),
+		cmocka_unit_test(bad_values_exit_2),
+		cmocka_unit_test(structural_errors_exit_2),
+		cmocka_unit_test(cpu_lists_parse_ranges),
+		cmocka_unit_test(scenario_all_expands_the_registry),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/* The JSON report: round trip through text, and atomic writes that never leave a partial file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "report.h"
+#include "scenario.h"
+
+static struct tsc_clock test_clock = { .khz = 2000000, .source = "test", .calibrated_khz = 2000000 };
+
+static void fill_result(struct scenario_result *r)
+{
+	scenario_result__init(r, scenario_registry[0]);
+	r->params = json_pack("{s:s, s:i}", "protocol", "sigmask", "vcpus", 2);
+	r->sent = 1000;
+	r->delivered = 990;
+	r->coalesced = 7;
+	r->lost = 3;
+	r->latency = calloc(1, sizeof(*r->latency));
+	histogram__init(r->latency);
+	for (uint64_t i = 1; i <= 990; i++)
+		histogram__record(r->latency, 2000 * i);	/* 1 us .. 990 us at 2 GHz */
+	r->delivery = json_pack("{s:s, s:s}", "path", "wakeup", "reason", "test");
+	r->completed = true;
+	r->elapsed_s = 1.5;
+}
+
+static void scenario_round_trips_through_text(void **state)
+{
+	struct scenario_result r;
+	struct histogram back;
+	json_error_t err;
+
+	(void)state;
+	fill_result(&r);
+	json_t *o = report__scenario_json(&r, &test_clock);
+	char *text = json_dumps(o, JSON_SORT_KEYS);
+	json_t *parsed = json_loads(text, 0, &err);
+
+	assert_non_null(parsed);
+	assert_string_equal(json_string_value(json_object_get(parsed, "name")), "signal");
+	json_t *counts = json_object_get(parsed, "counts");
+	assert_int_equal(json_integer_value(json_object_get(counts, "sent")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(counts, "delivered")), 990);
+	assert_int_equal(json_integer_value(json_object_get(counts, "coalesced")), 7);
+	assert_int_equal(json_integer_value(json_object_get(counts, "lost")), 3);
+	assert_true(json_is_null(json_object_get(parsed, "error")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(parsed, "delivery"), "path")),
+			    "wakeup");
+
+	/* Latency is in ns: 2000 ticks at 2 GHz is 1000 ns. */
+	json_t *lat = json_object_get(parsed, "latency_ns");
+	assert_int_equal(json_integer_value(json_object_get(lat, "count")), 990);
+	assert_int_equal(json_integer_value(json_object_get(lat, "min")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(lat, "max")), 990000);
+	assert_int_equal(histogram__from_json(&back, lat), 0);
+	assert_int_equal(back.count, 990);
+	uint64_t p99 = histogram__percentile(&back, 99.0);
+	assert_true(p99 >= 980000 * 0.99 && p99 <= 981000 * 1.01);
+
+	free(text);
+	json_decref(parsed);
+	json_decref(o);
+	scenario_result__release(&r);
+}
+
+static void report_has_the_contract_fields(void **state)
+{
+	struct ks_config cfg;
+	struct report rep;
+	struct scenario_result r;
+
+	(void)state;
+	config__defaults(&cfg);
+	cfg.scenarios[cfg.nscenarios++] = scenario_registry[0];
+	report__init(&rep, &cfg, json_object(), "2026-11-24T00:00:00Z");
+	fill_result(&r);
+	report__add(&rep, &r, &test_clock);
+	scenario_result__release(&r);
+	report__finish(&rep, true, "2026-11-24T00:00:05Z");
+
+	static const char *const keys[] = { "schema_version", "tool", "started_at", "finished_at",
+					    "interrupted", "host", "config", "scenarios" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_non_null(json_object_get(rep.root, keys[i]));
+	assert_int_equal(json_integer_value(json_object_get(rep.root, "schema_version")),
+			 REPORT_SCHEMA_VERSION);
+	assert_true(json_is_true(json_object_get(rep.root, "interrupted")));
+	assert_int_equal(json_array_size(json_object_get(rep.root, "scenarios")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(rep.root, "config"), "protocol")), "immediate-exit");
+	report__release(&rep);
+}
+
+static unsigned entries_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	unsigned n = 0;
+
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void write_is_atomic_and_complete(void **state)
+{
+	char dir[] = "/tmp/kickstorm-report-test.XXXXXX", path[256], why[256];
+	json_t *doc = json_pack("{s:i, s:s}", "schema_version", 1, "x", "first");
+	json_error_t err;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	assert_int_equal(report__check_writable(path, why, sizeof(why)), 0);
+	assert_int_equal(entries_in(dir), 0);
+	assert_int_equal(report__write(doc, path), 0);
+	json_object_set_new(doc, "x", json_string("second"));
+	assert_int_equal(report__write(doc, path), 0);
+	/* Only the report itself: no temporary file is left behind. */
+	assert_int_equal(entries_in(dir), 1);
+	json_t *back = json_load_file(path, 0, &err);
+	assert_non_null(back);
+	assert_string_equal(json_string_value(json_object_get(back, "x")), "second");
+	json_decref(back);
+
+	/* A report that cannot be written fails without touching the old one. */
+	chmod(dir, 0500);
+	if (geteuid() != 0) {
+		assert_int_equal(report__write(doc, path), -1);
+		assert_int_equal(entries_in(dir), 1);
+	}
+	chmod(dir, 0700);
+	unlink(path);
+	rmdir(dir);
+	json_decref(doc);
+}
+
+static void unwritable_paths_are_refused_up_front(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(report__check_writable("/nonexistent-kickstorm/r.json", why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "/nonexistent-kickstorm/r.json"));
+	assert_int_equal(report__check_writable("-", why, sizeof(why)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(scenario_round_trips_through_text),
+		cmocka_unit_test(report_has_the_contract_fields),
+		cmocka_unit_test(write_is_atomic_and_complete),
+		cmocka_unit_test(unwritable_paths_are_refused_up_front),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -65,6 +65,14 @@ void report__release(struct report *r)
 	r->root = r->scenarios = NULL;
 }
 
+/* A device or FIFO (/dev/stdout, a pipe) cannot be replaced by rename: write into it. */
+static bool is_special_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 static void temp_path_for(const char *path, char *buf, size_t len)
 {
 	ks_format(buf, len, "%s.tmp.XXXXXX", path);
@@ -77,6 +85,15 @@ int report__check_writable(const char *path, char *why, size_t why_len)
 
 	if (!strcmp(path, "-"))
 		return 0;
+	if (is_special_file(path)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			ks_format(why, why_len, "cannot write the report %s: %s", path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
 	temp_path_for(path, tmp, sizeof(tmp));
 	fd = mkstemp(tmp);
 	if (fd < 0) {
@@ -117,6 +134,14 @@ int report__write(const json_t *root, const char *path)
 	char tmp[4096];
 	int fd;
 
+	if (strcmp(path, "-") && is_special_file(path)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			ks_error_errno(errno, "cannot write the report %s", path);
+			return -1;
+		}
+		return dump_to_fd(root, fd, path);
+	}
 	if (!strcmp(path, "-")) {
 		if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
 		    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {

@@ -579,7 +579,8 @@ unsigned cpu_trace__cpus(const struct cpu_trace *t, int *cpus, unsigned max)
 	unsigned n = 0;
 
 	for (unsigned w = 0; w < KS_ARRAY_SIZE(t->bits); w++) {
-		for (uint64_t bits = t->bits[w]; bits && n < max; bits &= bits - 1)
+		for (uint64_t bits = __atomic_load_n(&t->bits[w], __ATOMIC_RELAXED); bits && n < max;
+		     bits &= bits - 1)
 			cpus[n++] = (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
 	}
 	return n;

@@ -144,15 +144,22 @@ struct cpu_trace {
 
 /*
  * Cheap enough for hot paths (~2 ns here): glibc answers sched_getcpu() from the
- * rseq area, or the vDSO, without a system call, and the rest is one OR into
- * memory this thread owns.
+ * rseq area, or the vDSO, without a system call. Only the owning thread sets
+ * bits, but the report may read them while it still runs, so the words are
+ * accessed atomically; relaxed is enough, as a CPU seen a moment late is
+ * still a CPU the thread ran on. The store happens only for a new CPU.
  */
 static inline void cpu_trace__sample(struct cpu_trace *t)
 {
 	int cpu = sched_getcpu();
 
-	if (cpu >= 0 && cpu < KS_MAX_CPUS)
-		t->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
+	if (cpu >= 0 && cpu < KS_MAX_CPUS) {
+		uint64_t *word = &t->bits[cpu / 64], bit = UINT64_C(1) << (cpu % 64);
+		uint64_t old = __atomic_load_n(word, __ATOMIC_RELAXED);
+
+		if (!(old & bit))
+			__atomic_store_n(word, old | bit, __ATOMIC_RELAXED);
+	}
 }
 
 /* The CPUs seen, ascending; returns how many were stored (at most max). */

@@ -298,7 +298,7 @@ int config__parse_run(struct ks_config *cfg, int argc, char **argv)
 {
 	int opt, ret;
 
-	optind = 1;
+	optind = 0;	/* glibc: 0 also resets its internal state, so parsing can be repeated */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
 		if (opt == OPT_HELP) {

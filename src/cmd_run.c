@@ -2,6 +2,7 @@
 /* `kickstorm run`: set up the host side, run each scenario, report. */
 #include "commands.h"
 #include "config.h"
+#include "floor_ratio.h"
 #include "hostinfo.h"
 #include "report.h"
 #include "scenario.h"
@@ -196,15 +197,40 @@ static json_t *run__host_json(struct run_state *rs)
 	return host;
 }
 
-static void run__all(struct run_state *rs)
+/*
+ * --sweep-vcpus applies to broadcast alone, whose cost is a function of the
+ * vCPU count; the other scenarios run once at --vcpus, so adding a sweep to a
+ * mixed --scenario list does not multiply their runs.
+ */
+extern const struct scenario scenario_broadcast;
+
+static bool run__sweeps(const struct run_state *rs, const struct scenario *sc)
 {
-	for (unsigned rep = 0; rep < rs->cfg.repeat; rep++) {
-		for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
+	return rs->cfg.nsweep && sc == &scenario_broadcast;
+}
+
+/* One pass over the scenario list; false once interrupted. */
+static bool run__pass(struct run_state *rs)
+{
+	for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
+		const struct scenario *sc = rs->cfg.scenarios[i];
+		unsigned runs = run__sweeps(rs, sc) ? rs->cfg.nsweep : 1;
+
+		for (unsigned k = 0; k < runs; k++) {
 			if (atomic_load(&run_interrupted))
-				return;
-			run__scenario(rs, rs->cfg.scenarios[i], rs->cfg.vcpus);
+				return false;
+			run__scenario(rs, sc, run__sweeps(rs, sc) ? rs->cfg.sweep_vcpus[k] : rs->cfg.vcpus);
 		}
 	}
+	return true;
+}
+
+static void run__all(struct run_state *rs)
+{
+	for (unsigned rep = 0; rep < rs->cfg.repeat; rep++)
+		if (!run__pass(rs))
+			break;
+	floor_ratio__annotate(rs->report.scenarios);
 }
 
 static int run__exit_status(const struct run_state *rs)
@@ -249,6 +275,7 @@ int cmd_run(int argc, char **argv)
 
 	/* With the report on stdout, the table goes to stderr so stdout stays JSON. */
 	report__print_table(rs.report.root, strcmp(output, "-") ? stdout : stderr);
+	report__print_sweep(rs.report.root, strcmp(output, "-") ? stdout : stderr);
 	if (report__write(rs.report.root, output) < 0)
 		ret = KS_EXIT_FAIL;
 	else if (strcmp(output, "-"))

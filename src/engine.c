@@ -153,22 +153,54 @@ static double ratio_of(json_t *per_kick, const char *name)
 	return json_is_number(v) ? json_number_value(v) : -1.0;
 }
 
+json_t *engine__stats_json(struct engine *e, const bool *include, uint64_t kicks)
+{
+	unsigned n = 0, *ids = ks_zalloc(e->vm.nvcpus * sizeof(*ids));
+	struct kvmstats *stats = ks_zalloc(e->vm.nvcpus * sizeof(*stats));
+	struct kvmstats_sample *before = ks_zalloc(e->vm.nvcpus * sizeof(*before));
+	struct kvmstats_sample *after = ks_zalloc(e->vm.nvcpus * sizeof(*after));
+	bool have_stats = true;
+	json_t *out, *per_vcpu;
+
+	for (unsigned i = 0; i < e->vm.nvcpus; i++) {
+		if (include && !include[i])
+			continue;
+		have_stats &= e->vm.vcpus[i].stats_open;
+		stats[n] = e->vm.vcpus[i].stats;
+		before[n] = e->before[i];
+		after[n] = e->after[i];
+		ids[n++] = i;
+	}
+	if (have_stats) {
+		out = kvmstats__delta_json(stats, before, after, n, kicks);
+		/* kvmstats numbers the vCPUs it was given; name them by their ids. */
+		per_vcpu = json_object_get(out, "per_vcpu");
+		for (unsigned k = 0; k < n; k++)
+			json_object_set_new(json_array_get(per_vcpu, k), "vcpu", json_integer(ids[k]));
+	} else {
+		out = json_pack("{s:s}", "unavailable",
+				"KVM_GET_STATS_FD is not supported by this kernel");
+	}
+	free(ids);
+	free(stats);
+	free(before);
+	free(after);
+	return out;
+}
+
 void engine__report(struct engine *e, struct scenario_result *res, uint64_t kicks,
 		    bool kick_is_interrupt, json_t *senders)
 {
-	struct kvmstats *stats = ks_zalloc(e->vm.nvcpus * sizeof(*stats));
+	engine__report_vcpus(e, res, kicks, kick_is_interrupt, senders, NULL);
+}
+
+void engine__report_vcpus(struct engine *e, struct scenario_result *res, uint64_t kicks,
+			  bool kick_is_interrupt, json_t *senders, const bool *targets)
+{
 	struct delivery_inputs in = { 0 };
 	json_t *per_kick;
-	bool have_stats = true;
 
-	for (unsigned i = 0; i < e->vm.nvcpus; i++) {
-		have_stats &= e->vm.vcpus[i].stats_open;
-		stats[i] = e->vm.vcpus[i].stats;
-	}
-	res->kvm_stats = have_stats ?
-		kvmstats__delta_json(stats, e->before, e->after, e->vm.nvcpus, kicks) :
-		json_pack("{s:s}", "unavailable", "KVM_GET_STATS_FD is not supported by this kernel");
-	free(stats);
+	res->kvm_stats = engine__stats_json(e, targets, kicks);
 	per_kick = json_object_get(res->kvm_stats, "per_kick");
 
 	in.target_state = target_state__name(e->ctx->cfg->target);

@@ -37,5 +37,15 @@ uint32_t engine__mode_of(const struct engine *e, unsigned i);
 /* Fills kvm_stats, delivery and the vCPU half of placement. */
 void engine__report(struct engine *e, struct scenario_result *res, uint64_t kicks,
 		    bool kick_is_interrupt, json_t *senders);
+/*
+ * The same, with kvm_stats and the delivery path taken over the vCPUs whose
+ * targets[i] is true only (all of them when targets is NULL): a guest sender
+ * pays its own exits for the ICR write, which say nothing about how the
+ * interrupt reached its target (classify.c).
+ */
+void engine__report_vcpus(struct engine *e, struct scenario_result *res, uint64_t kicks,
+			  bool kick_is_interrupt, json_t *senders, const bool *targets);
+/* kvm_stats fragment (kvmstats__delta_json) over the vCPUs with include[i] (all when NULL). */
+json_t *engine__stats_json(struct engine *e, const bool *include, uint64_t kicks);
 
 #endif

@@ -35,17 +35,405 @@ guest_entry:
 
 main_loop:
 	incq	%gs:MB_LOOPS
+	cmpl	$IPI_CMD_SEND, %gs:MB_IPI_CMD
+	je	ipi_command
+main_loop_mode:
 	cmpl	$MB_MODE_HALTED, %gs:MB_MODE
 	je	halt
 	pause
 	jmp	main_loop
+ipi_command:
+	cmpq	$IPI_STATE_IDLE, %gs:MB_IPI_STATE
+	jne	main_loop_mode
+	call	ipi_sender
+	jmp	main_loop
 halt:
+	/*
+	 * The host posts a send command and then interrupts us. Were the
+	 * interrupt taken between our last look at the command and hlt, we
+	 * would sleep on the command; so interrupts stay off from the look to
+	 * hlt, and sti's one-instruction shadow makes the pending interrupt
+	 * wake hlt instead.
+	 */
+	cli
+	cmpl	$IPI_CMD_SEND, %gs:MB_IPI_CMD
+	jne	1f
+	cmpq	$IPI_STATE_IDLE, %gs:MB_IPI_STATE
+	jne	1f
+	sti
+	jmp	main_loop
+1:	sti
 	/*
 	 * With the in-kernel LAPIC this blocks inside KVM, not in userspace; an
 	 * interrupt wakes the vCPU, runs its handler and resumes after hlt.
 	 */
 	hlt
 	jmp	main_loop
+
+/*
+ * Guest IPI sender (ipi scenario), entered once when the host posts
+ * IPI_CMD_SEND in this vCPU's mailbox. Runs with interrupts enabled: a vCPU
+ * can be a sender and a target at once. Interrupt handlers preserve every
+ * register they touch, so the registers below hold for the whole routine:
+ *   r15  address of slot <own id> in vCPU 0's mailbox; vCPU t's is
+ *        r15 + t * MB_SIZE (mailboxes are identity mapped)
+ *   r14  mask of target vCPUs
+ *   r13  newest sequence published
+ *   r12  deadline in TSC ticks
+ */
+ipi_sender:
+	movq	$IPI_STATE_SENDING, %gs:MB_IPI_STATE
+	movl	%gs:MB_VCPU_ID, %r15d
+	shl	$MB_SLOT_SHIFT, %r15
+	add	$(MB_BASE_GPA + MB_SLOTS), %r15
+	mov	%gs:MB_IPI_TARGETS, %r14
+	xor	%r13d, %r13d
+	mov	%gs:MB_IPI_DEADLINE, %r12
+	cmpq	$0, %gs:MB_IPI_INTERVAL
+	je	1f
+	call	ipi_open_loop
+	jmp	2f
+1:	call	ipi_closed_loop
+2:	movq	$IPI_STATE_DONE, %gs:MB_IPI_STATE
+	ret
+
+/* Out: eax = 1 when another sequence may be published (not stopped, count not reached). */
+ipi_may_send:
+	xor	%eax, %eax
+	cmpl	$IPI_STOP_NONE, %gs:MB_IPI_STOP
+	jne	2f
+	mov	%gs:MB_IPI_COUNT, %rcx
+	test	%rcx, %rcx
+	jz	1f
+	cmp	%gs:MB_IPI_SENT, %rcx
+	jbe	2f
+1:	mov	$1, %eax
+2:	ret
+
+/* Clobbers rax, rcx, rdx. */
+ipi_write_icr:
+	mov	$MSR_X2APIC_ICR, %ecx
+	movl	%gs:MB_IPI_ICR, %eax
+	movl	%gs:(MB_IPI_ICR + 4), %edx
+	wrmsr
+	ret
+
+/*
+ * Publishes sequence r13 in every target's slot, then writes the ICR.
+ * Out: rax = TSC just before the ICR write. Clobbers rcx, rdx, rsi, rdi.
+ */
+ipi_publish:
+	mov	%r14, %rsi
+1:	test	%rsi, %rsi
+	jz	2f
+	bsf	%rsi, %rcx
+	btr	%rcx, %rsi
+	shl	$MB_SIZE_SHIFT, %rcx
+	mov	%r13, SLOT_PUB_SEQ(%r15, %rcx)
+	jmp	1b
+2:	mov	%r13, %gs:MB_IPI_SEQ
+	mov	%gs:MB_IPI_NTARGETS, %rcx
+	add	%rcx, %gs:MB_IPI_SENT
+	/*
+	 * WRMSR to an x2APIC register is not serializing: mfence makes the
+	 * sequence globally visible before the IPI can reach a target (Linux's
+	 * weak_wrmsr_fence), lfence keeps rdtsc from running ahead of it.
+	 */
+	mfence
+	lfence
+	rdtsc
+	shl	$32, %rdx
+	or	%rax, %rdx
+	mov	%rdx, %rdi
+	call	ipi_write_icr
+	mov	%rdi, %rax
+	ret
+
+/*
+ * Reads target rdi's observation of our slot under its seqlock (mailbox.h):
+ * x86 does not reorder loads with loads, so equal even obs_gen values
+ * around the two loads mean a consistent pair.
+ * Out: rax = obs_seq, rdx = obs_tsc. Clobbers rcx, rsi.
+ */
+ipi_read_obs:
+	mov	%rdi, %rsi
+	shl	$MB_SIZE_SHIFT, %rsi
+	add	%r15, %rsi
+1:	mov	SLOT_OBS_GEN(%rsi), %rcx
+	test	$1, %cl
+	jnz	2f
+	mov	SLOT_OBS_SEQ(%rsi), %rax
+	mov	SLOT_OBS_TSC(%rsi), %rdx
+	cmp	SLOT_OBS_GEN(%rsi), %rcx
+	je	3f
+2:	pause
+	jmp	1b
+3:	ret
+
+/*
+ * Appends a sample: rdi = from, rsi = observed, rdx = ICR-write TSC,
+ * rcx = target | flags << 32. Waits for the host to make room; drops the
+ * sample only when the host aborts. Clobbers rax, r8.
+ */
+ipi_append:
+1:	mov	%gs:MB_IPI_RING_HEAD, %rax
+	mov	%rax, %r8
+	sub	%gs:MB_IPI_RING_TAIL, %r8
+	cmp	$IPI_SAMPLE_RING, %r8
+	jb	2f
+	cmpl	$IPI_STOP_ABORT, %gs:MB_IPI_STOP
+	je	3f
+	pause
+	jmp	1b
+2:	and	$(IPI_SAMPLE_RING - 1), %eax
+	shl	$IPI_SAMPLE_SHIFT, %rax
+	mov	%rdi, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_FROM)(%rax)
+	mov	%rsi, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_OBS)(%rax)
+	mov	%rdx, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_ICR)(%rax)
+	mov	%rcx, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_TARGET)(%rax)
+	/* x86 keeps stores in order: a host that reads the head first sees the sample it covers. */
+	incq	%gs:MB_IPI_RING_HEAD
+3:	ret
+
+/* Counts the bits of rcx into the u64 at gs:rdx. Clobbers rcx, rax. */
+ipi_add_bits:
+1:	test	%rcx, %rcx
+	jz	2f
+	lea	-1(%rcx), %rax
+	and	%rax, %rcx
+	incq	%gs:(%rdx)
+	jmp	1b
+2:	ret
+
+/*
+ * Closed loop: publish, write the ICR, wait until every target observed the
+ * sequence. A target still silent at the deadline has lost it: counted once,
+ * the ICR is written again, and the wait goes on (the request stays
+ * outstanding, as the host senders do it). A late observation of a lost
+ * sequence is not a delivery.
+ *   rbx  ICR-write TSC of r13     rbp  deadline TSC
+ *   r11  targets yet to observe   r10  targets counted lost for r13
+ */
+ipi_closed_loop:
+	mov	%gs:MB_IPI_SEED, %rax
+	mov	%rax, %gs:MB_IPI_RNG
+0:	call	ipi_may_send
+	test	%eax, %eax
+	jz	9f
+	cmpq	$0, %gs:MB_IPI_GAP
+	je	5f
+	call	ipi_pause
+5:	inc	%r13
+	call	ipi_publish
+	mov	%rax, %rbx
+	lea	(%rax, %r12), %rbp
+	mov	%r14, %r11
+	xor	%r10d, %r10d
+1:	mov	%r11, %r9
+2:	test	%r9, %r9
+	jz	3f
+	bsf	%r9, %rdi
+	btr	%rdi, %r9
+	call	ipi_read_obs
+	cmp	%r13, %rax
+	jne	2b
+	btr	%rdi, %r11
+	bt	%rdi, %r10
+	jc	2b
+	incq	%gs:MB_IPI_DELIVERED
+	mov	%rdi, %rcx
+	mov	%rdx, %rsi
+	mov	%rbx, %rdi
+	mov	%rbx, %rdx
+	call	ipi_append
+	jmp	2b
+3:	test	%r11, %r11
+	jz	0b
+	cmpl	$IPI_STOP_ABORT, %gs:MB_IPI_STOP
+	je	9f
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	cmp	%rbp, %rax
+	jbe	4f
+	lea	(%rax, %r12), %rbp
+	mov	%r10, %rcx
+	not	%rcx
+	and	%r11, %rcx
+	or	%r11, %r10
+	mov	$MB_IPI_LOST, %edx
+	call	ipi_add_bits
+	incq	%gs:MB_IPI_RESENDS
+	call	ipi_write_icr
+4:	pause
+	jmp	1b
+9:	ret
+
+/*
+ * Closed loop --gap: spins a random 0..MB_IPI_GAP ticks (xorshift64, as the
+ * host senders do), so a halted target is back in HLT when the IPI comes.
+ * Clobbers rax, rcx, rdx, rsi.
+ */
+ipi_pause:
+	mov	%gs:MB_IPI_RNG, %rax
+	mov	%rax, %rcx
+	shl	$13, %rcx
+	xor	%rcx, %rax
+	mov	%rax, %rcx
+	shr	$7, %rcx
+	xor	%rcx, %rax
+	mov	%rax, %rcx
+	shl	$17, %rcx
+	xor	%rcx, %rax
+	mov	%rax, %gs:MB_IPI_RNG
+	mov	%gs:MB_IPI_GAP, %rcx
+	inc	%rcx
+	xor	%edx, %edx
+	div	%rcx
+	mov	%rdx, %rsi
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, %rcx
+1:	pause
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	sub	%rcx, %rax
+	cmp	%rsi, %rax
+	jb	1b
+	ret
+
+/*
+ * Open loop: a burst of MB_IPI_BURST sequences is due every MB_IPI_INTERVAL
+ * ticks from t0, and the schedule never slips, so latency is taken from when
+ * a sequence was due (coordinated omission). At most IPI_PUB_RING sequences
+ * are outstanding: when a target falls that far behind, sending waits, and
+ * the wait shows up as latency.
+ */
+ipi_open_loop:
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, %gs:MB_IPI_T0
+	mov	%rax, %gs:MB_IPI_NEXT
+	movq	$0, %gs:MB_IPI_BURST_LEFT
+	movq	$0, %gs:MB_IPI_MIN_RESOLVED
+1:	call	ipi_may_send
+	test	%eax, %eax
+	jz	5f
+	cmpq	$0, %gs:MB_IPI_BURST_LEFT
+	jne	2f
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	cmp	%gs:MB_IPI_NEXT, %rax
+	jb	4f
+	mov	%gs:MB_IPI_BURST, %rax
+	mov	%rax, %gs:MB_IPI_BURST_LEFT
+	mov	%gs:MB_IPI_INTERVAL, %rax
+	add	%rax, %gs:MB_IPI_NEXT
+2:	mov	%r13, %rax
+	sub	%gs:MB_IPI_MIN_RESOLVED, %rax
+	cmp	$IPI_PUB_RING, %rax
+	jae	4f
+	inc	%r13
+	call	ipi_publish
+	mov	%r13, %rcx
+	and	$(IPI_PUB_RING - 1), %ecx
+	mov	%rax, %gs:MB_IPI_PUB_TSC(, %rcx, 8)
+	/* As the host senders do: look at the targets after every burst, even when behind schedule. */
+	decq	%gs:MB_IPI_BURST_LEFT
+	jnz	1b
+4:	call	ipi_collect
+	pause
+	jmp	1b
+	/* Sending is over: settle every outstanding sequence. */
+5:	cmpl	$IPI_STOP_ABORT, %gs:MB_IPI_STOP
+	je	6f
+	call	ipi_collect
+	cmp	%r13, %gs:MB_IPI_MIN_RESOLVED
+	je	6f
+	pause
+	jmp	5b
+6:	ret
+
+/*
+ * Open loop: accounts for what each target observed since the last look,
+ * as the host senders do (storm.h): a newer observation is one delivery,
+ * the sequences it skipped are coalesced; sequences older than the deadline
+ * and still unseen are lost, and the ICR is written again.
+ *   rbp  now        rbx  oldest resolved sequence over the targets
+ *   r11  targets to look at   r10  target   r9  its resolved sequence
+ */
+ipi_collect:
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, %rbp
+	mov	%r13, %rbx
+	mov	%r14, %r11
+1:	test	%r11, %r11
+	jz	9f
+	bsf	%r11, %r10
+	btr	%r10, %r11
+	mov	%gs:MB_IPI_RESOLVED(, %r10, 8), %r9
+	mov	%r10, %rdi
+	call	ipi_read_obs
+	cmp	%r9, %rax
+	jbe	3f
+	cmp	%r13, %rax
+	ja	3f
+	incq	%gs:MB_IPI_DELIVERED
+	mov	%rax, %rcx
+	sub	%r9, %rcx
+	dec	%rcx
+	add	%rcx, %gs:MB_IPI_COALESCED
+	mov	%rax, %r9
+	mov	%r9, %gs:MB_IPI_RESOLVED(, %r10, 8)
+	/* from = t0 + ((seq - 1) / burst) * interval: when seq was due */
+	mov	%rdx, %rsi
+	dec	%rax
+	xor	%edx, %edx
+	divq	%gs:MB_IPI_BURST
+	imul	%gs:MB_IPI_INTERVAL, %rax
+	add	%gs:MB_IPI_T0, %rax
+	mov	%rax, %rdi
+	mov	%r9, %rcx
+	and	$(IPI_PUB_RING - 1), %ecx
+	mov	%gs:MB_IPI_PUB_TSC(, %rcx, 8), %rdx
+	mov	$IPI_SAMPLE_F_SCHEDULED, %ecx
+	shl	$32, %rcx
+	or	%r10, %rcx
+	call	ipi_append
+3:	cmp	%r13, %r9
+	je	6f
+	lea	1(%r9), %rcx
+	mov	%rcx, %rsi
+4:	cmp	%r13, %rcx
+	ja	5f
+	mov	%rcx, %rax
+	and	$(IPI_PUB_RING - 1), %eax
+	mov	%rbp, %rdx
+	sub	%gs:MB_IPI_PUB_TSC(, %rax, 8), %rdx
+	cmp	%r12, %rdx
+	jbe	5f
+	inc	%rcx
+	jmp	4b
+5:	cmp	%rsi, %rcx
+	je	6f
+	lea	-1(%rcx), %r9
+	mov	%r9, %gs:MB_IPI_RESOLVED(, %r10, 8)
+	sub	%rsi, %rcx
+	add	%rcx, %gs:MB_IPI_LOST
+	incq	%gs:MB_IPI_RESENDS
+	call	ipi_write_icr
+6:	cmp	%rbx, %r9
+	jae	1b
+	mov	%r9, %rbx
+	jmp	1b
+9:	mov	%rbx, %gs:MB_IPI_MIN_RESOLVED
+	ret
 
 /*
  * Request interrupt: vector REQ_VECTOR(k) belongs to slot k. Record the
@@ -56,12 +444,20 @@ request_common:
 	push	%rdx
 	push	%rsi
 	mov	%eax, %esi
+	shl	$MB_SLOT_SHIFT, %rsi
+	add	$MB_SLOTS, %rsi
+	mov	%gs:SLOT_PUB_SEQ(%rsi), %rcx
+	/*
+	 * The timestamp must follow the load of the sequence: taken before it,
+	 * it can predate the publication of a newer sequence the load then
+	 * returns, and an open-loop latency comes out negative. lfence keeps
+	 * rdtsc from executing before the load completes.
+	 */
+	lfence
 	rdtsc
 	shl	$32, %rdx
 	or	%rax, %rdx
-	shl	$7, %rsi
-	add	$MB_SLOTS, %rsi
-	mov	%gs:SLOT_PUB_SEQ(%rsi), %rax
+	mov	%rcx, %rax
 	/*
 	 * obs_gen is a seqlock around the (obs_seq, obs_tsc) pair: odd while
 	 * they change. x86 keeps these stores in order, so a host reader that

@@ -206,3 +206,53 @@ void report__print_table(const json_t *root, FILE *out)
 			fprintf(out, "  error: %s\n", err);
 	}
 }
+
+#define SWEEP_BAR_WIDTH 32
+
+/* "#" up to p50, "-" on to p99, scaled so the largest p99 fills the width. */
+static void sweep__bar(FILE *out, double p50, double p99, double scale)
+{
+	int n50 = scale > 0 ? (int)(p50 / scale * SWEEP_BAR_WIDTH + 0.5) : 0;
+	int n99 = scale > 0 ? (int)(p99 / scale * SWEEP_BAR_WIDTH + 0.5) : 0;
+
+	for (int c = 0; c < n99; c++)
+		fputc(c < n50 ? '#' : '-', out);
+}
+
+/* After the main table, only when a --sweep-vcpus run left several broadcast entries. */
+void report__print_sweep(const json_t *root, FILE *out)
+{
+	json_t *scenarios = json_object_get(root, "scenarios"), *sc;
+	double scale = 0;
+	unsigned rows = 0;
+	size_t i;
+
+	json_array_foreach(scenarios, i, sc) {
+		if (strcmp(json_string_value(json_object_get(sc, "name")), "broadcast"))
+			continue;
+		rows++;
+		if (us_of(json_object_get(sc, "latency_ns"), "p99") > scale)
+			scale = us_of(json_object_get(sc, "latency_ns"), "p99");
+	}
+	if (rows < 2)
+		return;
+	fprintf(out, "\nbroadcast vs vCPU count (ioctl duration, us)\n");
+	fprintf(out, "%6s %-8s %11s %11s %11s %11s %6s  %s\n", "vcpus", "target", "clock p50",
+		"clock p99", "memslot p50", "memslot p99", "lost", "KVM_SET_CLOCK: # p50, - p99");
+	json_array_foreach(scenarios, i, sc) {
+		json_t *params = json_object_get(sc, "params");
+		json_t *lat = json_object_get(sc, "latency_ns");
+		json_t *mem = json_object_get(json_object_get(sc, "details"), "memslot");
+		const char *target = json_string_value(json_object_get(params, "target_state"));
+
+		if (strcmp(json_string_value(json_object_get(sc, "name")), "broadcast"))
+			continue;
+		fprintf(out, "%6lld %-8s %11.1f %11.1f %11.1f %11.1f %6lld  ",
+			(long long)json_integer_value(json_object_get(params, "vcpus")),
+			target ? target : "-", us_of(lat, "p50"), us_of(lat, "p99"), us_of(mem, "p50"),
+			us_of(mem, "p99"),
+			(long long)json_integer_value(json_object_get(json_object_get(sc, "counts"), "lost")));
+		sweep__bar(out, us_of(lat, "p50"), us_of(lat, "p99"), scale);
+		fputc('\n', out);
+	}
+}

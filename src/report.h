@@ -37,5 +37,7 @@ int report__write(const json_t *root, const char *path);
 
 /* The human table, one row per scenario result. */
 void report__print_table(const json_t *root, FILE *out);
+/* Broadcast cost against vCPU count, when the report holds a --sweep-vcpus run. */
+void report__print_sweep(const json_t *root, FILE *out);
 
 #endif

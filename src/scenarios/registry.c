@@ -5,10 +5,20 @@
 #include <string.h>
 
 extern const struct scenario scenario_signal;
+extern const struct scenario scenario_msi;
+extern const struct scenario scenario_irqfd;
+extern const struct scenario scenario_ipi;
+extern const struct scenario scenario_broadcast;
+extern const struct scenario scenario_floor;
 
 /* Order is the order of `kickstorm list` and of --scenario all. */
 const struct scenario *const scenario_registry[] = {
 	&scenario_signal,
+	&scenario_msi,
+	&scenario_irqfd,
+	&scenario_ipi,
+	&scenario_broadcast,
+	&scenario_floor,
 	NULL,
 };
 

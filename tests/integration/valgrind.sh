@@ -7,7 +7,7 @@ ks_require_tool valgrind
 for target in halted running; do
 	status=0
 	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		"$KICKSTORM" run --scenario signal --count 50 --target-state "$target" --quiet \
+		"$KICKSTORM" run --scenario signal --count 50 --target-state "$target" --deadline 1000 --quiet \
 		--output "$KS_TMP/r.json" >"$KS_TMP/stdout" 2>"$KS_TMP/stderr" || status=$?
 	ks_check "memcheck clean on a $target run (exit $status)" [ "$status" -eq 0 ]
 	if [ "$status" -ne 0 ]; then

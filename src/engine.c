@@ -66,6 +66,21 @@ static int engine__start_vcpus(struct engine *e, const struct engine_options *o)
 	return 0;
 }
 
+/*
+ * Test hook (kickstorm(1), ENVIRONMENT): KICKSTORM_INJECT_FAULT=N makes the
+ * guest on vCPU N raise #UD as soon as it next looks at its mode, so the
+ * path that ends a scenario on a guest fault can be exercised for real.
+ */
+static void engine__inject_fault(struct engine *e)
+{
+	const char *spec = getenv("KICKSTORM_INJECT_FAULT");
+	uint64_t id;
+
+	if (!spec || parse__u64(spec, 0, e->vm.nvcpus - 1, &id) < 0)
+		return;
+	vcpu__set_mode(&e->vm.vcpus[id], MB_MODE_FAULT);
+}
+
 int engine__start(struct engine *e, struct scenario_ctx *ctx, const struct engine_options *o)
 {
 	memset(e, 0, sizeof(*e));
@@ -79,6 +94,7 @@ int engine__start(struct engine *e, struct scenario_ctx *ctx, const struct engin
 		engine__stop(e);
 		return -1;
 	}
+	engine__inject_fault(e);
 	return 0;
 }
 

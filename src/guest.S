@@ -40,8 +40,12 @@ main_loop:
 main_loop_mode:
 	cmpl	$MB_MODE_HALTED, %gs:MB_MODE
 	je	halt
+	cmpl	$MB_MODE_FAULT, %gs:MB_MODE
+	je	injected_fault
 	pause
 	jmp	main_loop
+injected_fault:
+	ud2
 ipi_command:
 	cmpq	$IPI_STATE_IDLE, %gs:MB_IPI_STATE
 	jne	main_loop_mode

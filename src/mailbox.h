@@ -132,6 +132,7 @@
 
 #define MB_MODE_RUNNING		0	/* spin with interrupts enabled */
 #define MB_MODE_HALTED		1	/* sti; hlt */
+#define MB_MODE_FAULT		2	/* raise #UD: KICKSTORM_INJECT_FAULT, for tests */
 
 #define MB_SLOTS		0x1000
 #define MB_NSLOTS		64

@@ -240,7 +240,10 @@ static int parse_one(struct ks_config *cfg, int opt)
 	case OPT_RATE: U64_OPTION("--rate", rate_hz, 0, 100000000, "0 (closed loop) to 10^8 kicks/s"); break;
 	case OPT_BURST: U64_OPTION("--burst", burst, 1, 4096, "1-4096"); break;
 	case OPT_RACE: U64_OPTION("--race-window", race_window_ns, 0, 1000000000, "0-10^9 ns"); break;
-	case OPT_GAP: U64_OPTION("--gap", gap_ns, 0, 1000000000, "0-10^9 ns"); break;
+	case OPT_GAP:
+		U64_OPTION("--gap", gap_ns, 0, 1000000000, "0-10^9 ns");
+		cfg->gap_given = true;
+		break;
 	case OPT_DEADLINE: U64_OPTION("--deadline", deadline_ms, 1, 600000, "1-600000 ms"); break;
 	case OPT_SEED: U64_OPTION("--seed", seed, 0, INT64_MAX, "0-9223372036854775807"); break;
 	case OPT_REPEAT: U64_OPTION("--repeat", repeat, 1, 1000, "1-1000"); break;
@@ -289,6 +292,8 @@ static int config__check(struct ks_config *cfg)
 	}
 	if (!cfg->count && !cfg->duration_s)
 		cfg->count = KS_DEFAULT_COUNT;
+	if (!cfg->gap_given && !cfg->rate_hz && cfg->target != TARGET_RUNNING)
+		cfg->gap_ns = KS_DEFAULT_HALTED_GAP_NS;
 	if (!cfg->nscenarios)
 		cfg->scenarios[cfg->nscenarios++] = scenario_registry[0];
 	return 0;
@@ -345,6 +350,7 @@ void config__print_run_usage(FILE *out)
 	      "  --protocol PROTOCOL    naive, immediate-exit or sigmask (default immediate-exit)\n"
 	      "  --race-window NS       delay between the vCPU thread's request check and KVM_RUN\n"
 	      "  --gap NS               closed loop: random pause of up to NS before each kick\n"
+	      "                         (default 0 for running targets, 1000000 for halted/mixed)\n"
 	      "  --deadline MS          a kick not observed within MS is lost (default 10)\n"
 	      "  --cpus LIST            CPUs to use, e.g. 0-3,8 (default: all allowed)\n"
 	      "  --placement POLICY     compact, scatter or none (default compact)\n"

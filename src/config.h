@@ -36,6 +36,7 @@ struct ks_config {
 	enum kick_protocol protocol;
 	uint64_t race_window_ns;
 	uint64_t gap_ns;
+	bool gap_given;
 	unsigned deadline_ms;
 	int cpus[KS_MAX_CPUS];
 	unsigned ncpus;             /* 0 = every CPU this process may use */
@@ -50,6 +51,12 @@ struct ks_config {
 
 #define KS_DEFAULT_COUNT 2000
 #define KS_DEFAULT_DEADLINE_MS 10
+/*
+ * Closed loops against halted targets pause up to this long before each
+ * kick unless --gap says otherwise: kicking again the moment the handler ran
+ * finds the vCPU on its way back to hlt, not blocked in it.
+ */
+#define KS_DEFAULT_HALTED_GAP_NS 1000000
 #define KS_DEFAULT_OUTPUT "kickstorm-report.json"
 
 void config__defaults(struct ks_config *cfg);

@@ -43,6 +43,21 @@ static void defaults_are_documented_values(void **state)
 	assert_int_equal(cfg.placement, PLACEMENT_COMPACT);
 	assert_int_equal(cfg.nscenarios, 1);
 	assert_string_equal(cfg.scenarios[0]->name, "signal");
+	/* Halted targets get time to block in hlt between kicks. */
+	assert_int_equal(cfg.gap_ns, KS_DEFAULT_HALTED_GAP_NS);
+}
+
+static void gap_defaults_follow_the_target(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--target-state", "running", NULL), 0);
+	assert_int_equal(cfg.gap_ns, 0);
+	assert_int_equal(parse("--target-state", "mixed", NULL), 0);
+	assert_int_equal(cfg.gap_ns, KS_DEFAULT_HALTED_GAP_NS);
+	assert_int_equal(parse("--gap", "0", NULL), 0);
+	assert_int_equal(cfg.gap_ns, 0);
+	assert_int_equal(parse("--rate", "1000", NULL), 0);
+	assert_int_equal(cfg.gap_ns, 0);
 }
 
 static void good_values_are_stored(void **state)
@@ -153,6 +168,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_are_documented_values),
 		cmocka_unit_test(good_values_are_stored),
+		cmocka_unit_test(gap_defaults_follow_the_target),
 		cmocka_unit_test(duration_alone_leaves_count_unbounded),
 		cmocka_unit_test(bad_values_exit_2),
 		cmocka_unit_test(structural_errors_exit_2),

@@ -161,6 +161,17 @@ static int run__setup(struct run_state *rs)
 		fprintf(stderr, "kickstorm run: cannot run: %s\n", why);
 		return KS_EXIT_SKIP;
 	}
+	for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
+		const struct scenario *sc = rs->cfg.scenarios[i];
+		unsigned lo = sc->min_vcpus ? sc->min_vcpus : 1;
+		unsigned hi = sc->max_vcpus ? sc->max_vcpus : KS_MAX_VCPUS;
+
+		if (rs->cfg.vcpus < lo || rs->cfg.vcpus > hi) {
+			fprintf(stderr, "kickstorm run: --vcpus %u does not suit scenario %s "
+				"(allowed: %u-%u)\n", rs->cfg.vcpus, sc->name, lo, hi);
+			return KS_EXIT_USAGE;
+		}
+	}
 	long max = vm__max_vcpus(rs->kvm_fd);
 	unsigned want = rs->cfg.vcpus;
 

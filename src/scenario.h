@@ -55,6 +55,7 @@ struct scenario {
 	const char *name;
 	const char *summary;
 	const struct scenario_param *params;    /* options that shape it, NULL-terminated */
+	unsigned min_vcpus, max_vcpus;          /* --vcpus it can run with; 0 = no limit */
 	/* Can this host run it? Fills why when not. */
 	bool (*supported)(const struct scenario_ctx *ctx, char *why, size_t why_len);
 	/* 0 when it ran (lost requests are a result, not an error), -1 on error. */

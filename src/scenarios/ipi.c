@@ -442,5 +442,7 @@ const struct scenario scenario_ipi = {
 	.name = "ipi",
 	.summary = "guest x2APIC IPIs between vCPUs, unicast or broadcast; ICR write to handler",
 	.params = ipi_params,
+	.min_vcpus = 2,
+	.max_vcpus = MB_NSLOTS,
 	.run = ipi__run,
 };

@@ -50,6 +50,8 @@ ks_usage_error "unwritable output directory" "/nonexistent-dir/r.json" run --out
 if [ -r /dev/kvm ]; then
 	ncpu=$(nproc --all)
 	ks_usage_error "CPU outside the machine" "CPU $((ncpu + 7))" run --cpus "$((ncpu + 7))" --output "$out"
+	ks_usage_error "too few vCPUs for ipi" "allowed: 2-64" run --scenario ipi --vcpus 1 \
+		--output "$out"
 	kvm_max=$("$KICKSTORM" info --json | jq -r '.kvm.max_vcpus // 0')
 	if [ "$kvm_max" -gt 0 ] && [ "$kvm_max" -lt 256 ]; then
 		ks_usage_error "more vCPUs than KVM allows" "allowed: 1-$kvm_max" run \

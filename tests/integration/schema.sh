@@ -18,7 +18,7 @@ PY
 }
 
 report=$KS_TMP/all.json
-ks_run_status 0 "every scenario, briefly" run --scenario all --count 200 --vcpus 2 --quiet \
+ks_run_status 0 "every scenario, briefly" run --scenario all --count 200 --vcpus 2 --deadline 1000 --quiet \
 	--output "$report"
 ks_check "the report validates against the schema" validate "$report"
 ks_check "every registered scenario is in the report" ks_jq "$report" \

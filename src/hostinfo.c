@@ -168,18 +168,30 @@ static void host__kernel(struct host_facts *f)
 		ks_format(f->kernel, sizeof(f->kernel), "%s %s", u.release, u.version);
 }
 
-/* The VM-wide TSC frequency needs a VM: only KVM_CAP_VM_TSC_CONTROL has it. */
+/*
+ * The guest TSC frequency KVM gives a new vCPU: from the VM when
+ * KVM_CAP_VM_TSC_CONTROL exists, else from a throwaway vCPU (KVM_GET_TSC_KHZ
+ * is a vCPU ioctl on older kernels and nested hosts).
+ */
 static void host__tsc_khz(struct host_facts *f, int kvm_fd)
 {
-	long vm, khz;
+	long vm, vcpu, khz = -1;
 
-	if (hostinfo__cap(f, "VM_TSC_CONTROL") <= 0)
+	if (hostinfo__cap(f, "GET_TSC_KHZ") <= 0)
 		return;
 	vm = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm < 0)
 		return;
-	khz = kvm__ioctl_checked((int)vm, KVM_GET_TSC_KHZ, NULL, "KVM_GET_TSC_KHZ",
-				 "the host-facts VM");
+	if (hostinfo__cap(f, "VM_TSC_CONTROL") > 0)
+		khz = kvm__ioctl_raw((int)vm, KVM_GET_TSC_KHZ, NULL);
+	if (khz <= 0) {
+		vcpu = kvm__ioctl_checked((int)vm, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU",
+					  "the host-facts VM");
+		if (vcpu >= 0) {
+			khz = kvm__ioctl_raw((int)vcpu, KVM_GET_TSC_KHZ, NULL);
+			close((int)vcpu);
+		}
+	}
 	if (khz > 0)
 		f->tsc_khz = (uint32_t)khz;
 	close((int)vm);
@@ -393,6 +405,6 @@ void hostinfo__print(const struct host_facts *f, FILE *out)
 	if (f->tsc_khz)
 		print__kv(out, "tsc khz:", "%u", f->tsc_khz);
 	else
-		print__kv(out, "tsc khz:", "unknown (measured per run)");
+		print__kv(out, "tsc khz:", "unknown (calibrated per run)");
 	print__caps(f, out);
 }

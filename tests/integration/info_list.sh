@@ -15,6 +15,9 @@ ks_check "info --json is JSON with host facts" ks_jq "$KS_TMP/stdout" \
 	'(.apic_virtualization.can_post_interrupts | type) == "boolean" and (.kvm.available | type) == "boolean"'
 if [ -r /dev/kvm ]; then
 	ks_check "info --json sees KVM here" ks_jq "$KS_TMP/stdout" '.kvm.available == true'
+	ks_check "info --json gives the guest TSC frequency" ks_jq "$KS_TMP/stdout" '.kvm.tsc_khz > 0'
+	ks_check "info --json gives the topology and NUMA nodes" ks_jq "$KS_TMP/stdout" \
+		'.topology.pus > 0 and (.topology.numa_nodes | length) > 0'
 fi
 ks_run_status 2 "info with an unknown option" info --bogus
 

@@ -4,23 +4,28 @@
 # bench/ci-compare.sh: CI's performance check. Runs the quick matrix
 # (bench/matrix.sh --quick: every scenario x mixed/halted targets, 2 vCPUs,
 # 1 sender, 5 repetitions of 1000 kicks) and compares it with the
-# reference made on this machine, printing compare's table. The exit
-# status is compare's: 0 no regression, 1 a regression, 2 bad input; 77
-# when the host cannot run VMs.
+# reference made on this machine, printing compare's table.
 #
 # usage: bench/ci-compare.sh [--reference FILE] [--keep FILE] [COMPARE OPTIONS...]
 #
 #   --reference FILE  default: results/reference-quick.json
-#   --keep FILE       also save the new matrix report there
+#   --keep FILE       also save the (last) new matrix report there
 #   anything else goes to kickstorm compare after the thresholds below, so
 #   a later --threshold wins.
 #
-# Thresholds: strict on lost (any growth fails), loose on latency. The
-# reference pools five quick matrices (25 repetitions a scenario), NEW has
-# 5, so compare requires p < 0.05 (Mann-Whitney) on top of each threshold;
-# the thresholds sit above the largest changes seen when one of five quick
-# matrices made on this 2-CPU nested host was compared with the other four
-# (results/README.md): p50 +263%, p90 +391%, p99 +2663%.
+# Thresholds: strict on lost (any growth fails at once), loose on latency.
+# The reference pools five quick matrices (25 repetitions a scenario) and
+# NEW has 5, so on top of each threshold compare requires the best
+# repetition to have grown past it too and p < 0.05 (Mann-Whitney). The
+# thresholds sit above the changes seen between quick matrices made on
+# this 2-CPU nested host (results/README.md). Even so, other jobs on the
+# host can slow down a whole run; so a regression in latency alone is
+# confirmed by a second quick matrix, and fails only when the same metric
+# of the same scenario regresses again.
+#
+# Exit status: 0 no regression, 1 a regression, 2 bad input or a stale
+# reference (a scenario with no match on the other side: a check that
+# compares nothing must not pass), 77 the host cannot run VMs.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,22 +51,72 @@ else
 	ks=$(command -v kickstorm) || { echo "ci-compare.sh: no kickstorm binary (set KICKSTORM)" >&2; exit 2; }
 fi
 export KICKSTORM=$ks
+command -v jq >/dev/null || { echo "ci-compare.sh: needs jq" >&2; exit 2; }
 [ -r "$reference" ] || { echo "ci-compare.sh: cannot read the reference $reference" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kickstorm-ci.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-new=${keep:-$tmp/new.json}
+
+thresholds=(--threshold lost=0
+	    --threshold p50=100% --threshold p90=200% --threshold p99=3000%
+	    --threshold p999=off --threshold max=off --threshold mean=off --threshold coalesced=off)
+
+# Bad options or a broken reference show before a minute of matrix does.
+check=0
+"$ks" compare "$reference" "$reference" "${thresholds[@]}" "${compare_args[@]}" >/dev/null || check=$?
+[ "$check" -le 1 ] || exit "$check"
+
+# attempt N: runs the quick matrix into $tmp/new-N.json, prints the table,
+# leaves the JSON comparison in $tmp/cmp-N.json; returns compare's status.
+attempt() {
+	local new=$tmp/new-$1.json status=0
+
+	"$here/matrix.sh" --quick --out "$new" || status=$?
+	if [ "$status" -ne 0 ]; then
+		echo "ci-compare.sh: the quick matrix failed (exit $status)" >&2
+		exit "$status"
+	fi
+	[ -n "$keep" ] && cp "$new" "$keep"
+	echo
+	"$ks" compare "$reference" "$new" "${thresholds[@]}" "${compare_args[@]}" || status=$?
+	[ "$status" -le 1 ] || exit "$status"
+	"$ks" compare --json "$reference" "$new" "${thresholds[@]}" "${compare_args[@]}" \
+		>"$tmp/cmp-$1.json"
+	return "$status"
+}
+
+# "label metric" of every regression in a JSON comparison.
+regressions() {
+	jq -r '.regressions[] | "\(.label) \(.metric)"' "$1" | sort -u
+}
 
 status=0
-"$here/matrix.sh" --quick --out "$new" || status=$?
-if [ "$status" -ne 0 ]; then
-	echo "ci-compare.sh: the quick matrix failed (exit $status)" >&2
+attempt 1 || status=$?
+unmatched=$(jq -r '[.only_in_base[], .only_in_new[]] | length' "$tmp/cmp-1.json")
+if [ "$unmatched" -gt 0 ]; then
+	echo "ci-compare.sh: $unmatched scenarios have no match in $reference: the reference is" \
+		"stale; remake it with bench/matrix.sh --quick --runs 5 --out $reference" >&2
+	[ "$status" -eq 1 ] || status=2
 	exit "$status"
 fi
+[ "$status" -eq 0 ] && exit 0
 
+if jq -e '[.regressions[].metric] | any(. == "lost" or . == "error")' "$tmp/cmp-1.json" >/dev/null; then
+	echo "ci-compare.sh: lost requests or failed scenarios: no second chance" >&2
+	exit 1
+fi
 echo
-"$ks" compare "$reference" "$new" \
-	--threshold lost=0 \
-	--threshold p50=300% --threshold p90=500% --threshold p99=3000% \
-	--threshold p999=off --threshold max=off --threshold mean=off --threshold coalesced=off \
-	"${compare_args[@]}"
+echo "ci-compare.sh: latency regressed; confirming with a second quick matrix"
+attempt 2 || true
+confirmed=$(comm -12 <(regressions "$tmp/cmp-1.json") <(regressions "$tmp/cmp-2.json"))
+if jq -e '[.regressions[].metric] | any(. == "lost" or . == "error")' "$tmp/cmp-2.json" >/dev/null; then
+	echo "ci-compare.sh: the second run lost requests or failed scenarios" >&2
+	exit 1
+fi
+if [ -n "$confirmed" ]; then
+	echo "ci-compare.sh: regressed in both runs:"
+	sed 's/^/  /' <<<"$confirmed"
+	exit 1
+fi
+echo "ci-compare.sh: no regression repeated in the second run: the first was the host, not the code"
+exit 0

@@ -436,11 +436,11 @@ static int run_peak_rss(const char *kickstorm, char *const extra[], double durat
 
 static void bench_rss(const struct bench_opts *bo)
 {
-	static char *closed[] = { NULL };
+	static char *closed[] = { "--gap", "0", NULL };
 	static char *open_loop[] = { "--rate", "50000", NULL };
 	static char *senders[] = { "--senders", "2", "--vcpus", "2", "--rate", "20000", NULL };
 	static const struct { const char *what; char **extra; } runs[] = {
-		{ "closed loop", closed },
+		{ "closed loop, --gap 0", closed },
 		{ "open loop, --rate 50000", open_loop },
 		{ "2 senders, 2 vCPUs, --rate 20000", senders },
 	};
@@ -464,12 +464,12 @@ static void bench_rss(const struct bench_opts *bo)
 			       bo->rss_durations[d], (long long)rs[d].sent, rs[d].max_rss_kib, rs[d].report_kib,
 			       rs[d].bins);
 			if (d)
-				printf("  %-34s %+.1f%% peak RSS for %.0fx the kicks: %.2f bytes per extra kick "
-				       "(keeping samples would take >= 8)\n", "",
+				printf("  %-34s %+ld KiB peak RSS (%+.1f%%) for %.1fx the kicks; the report "
+				       "%+ld KiB, %+ld bins\n", "", rs[1].max_rss_kib - rs[0].max_rss_kib,
 				       100.0 * (double)(rs[1].max_rss_kib - rs[0].max_rss_kib) /
-				       (double)rs[0].max_rss_kib, (double)rs[1].sent / (double)(rs[0].sent ? rs[0].sent : 1),
-				       1024.0 * (double)(rs[1].max_rss_kib - rs[0].max_rss_kib) /
-				       (double)(rs[1].sent > rs[0].sent ? rs[1].sent - rs[0].sent : 1));
+				       (double)rs[0].max_rss_kib,
+				       (double)rs[1].sent / (double)(rs[0].sent ? rs[0].sent : 1),
+				       rs[1].report_kib - rs[0].report_kib, (long)rs[1].bins - (long)rs[0].bins);
 		}
 	}
 }

@@ -342,6 +342,15 @@ void compare__release_report(struct compare_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static double min_of(const double *v, size_t n)
+{
+	double m = v[0];
+
+	for (size_t i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
 static double mean_of(const double *v, size_t n)
 {
 	double sum = 0;
@@ -355,7 +364,7 @@ static double mean_of(const double *v, size_t n)
 
 static const char *const verdict_names[] = {
 	[VERDICT_OK] = "ok", [VERDICT_REGRESSION] = "regression",
-	[VERDICT_IMPROVED] = "improved", [VERDICT_NOISE] = "not significant",
+	[VERDICT_IMPROVED] = "improved", [VERDICT_NOISE] = "noise",
 	[VERDICT_REPORT_ONLY] = "report only", [VERDICT_MISSING] = "missing",
 };
 
@@ -381,17 +390,23 @@ static void judge_cell(struct compare_cell *c, enum compare_metric m, const stru
 		       const struct compare_group *new, const struct compare_options *o)
 {
 	double t = o->threshold[m];
-	bool correct = compare_metrics[m].correctness, worse, better, significant = true;
+	bool correct = compare_metrics[m].correctness, best_worse, best_better, significant = true;
 	struct mann_whitney mw;
 
 	*c = (struct compare_cell){ .nbase = base->n[m], .nnew = new->n[m], .base = NAN, .new = NAN,
-				    .change_pct = NAN, .p_value = NAN, .verdict = VERDICT_MISSING };
+				    .change_pct = NAN, .best_base = NAN, .best_new = NAN,
+				    .best_change_pct = NAN, .p_value = NAN, .verdict = VERDICT_MISSING };
 	if (!c->nbase || !c->nnew)
 		return;
 	/* lost: one lost request in any repetition must show, so no median hides it. */
 	c->base = correct ? mean_of(base->values[m], c->nbase) : compare__median(base->values[m], c->nbase);
 	c->new = correct ? mean_of(new->values[m], c->nnew) : compare__median(new->values[m], c->nnew);
 	c->change_pct = change_pct(c->base, c->new);
+	if (!correct) {
+		c->best_base = min_of(base->values[m], c->nbase);
+		c->best_new = min_of(new->values[m], c->nnew);
+		c->best_change_pct = change_pct(c->best_base, c->best_new);
+	}
 	if (!correct && enough_repeats(c->nbase, c->nnew, o) &&
 	    !compare__mann_whitney(new->values[m], c->nnew, base->values[m], c->nbase, &mw)) {
 		c->tested = true;
@@ -403,11 +418,12 @@ static void judge_cell(struct compare_cell *c, enum compare_metric m, const stru
 		c->verdict = VERDICT_REPORT_ONLY;
 		return;
 	}
-	worse = c->change_pct > t;
-	better = c->change_pct < -t;
-	if (worse)
-		c->verdict = significant ? VERDICT_REGRESSION : VERDICT_NOISE;
-	else if (better && significant)
+	/* lost has no best repetition (NaN): its mean alone decides. */
+	best_worse = isnan(c->best_change_pct) || c->best_change_pct > t;
+	best_better = isnan(c->best_change_pct) || c->best_change_pct < -t;
+	if (c->change_pct > t)
+		c->verdict = best_worse && significant ? VERDICT_REGRESSION : VERDICT_NOISE;
+	else if (c->change_pct < -t && best_better && significant)
 		c->verdict = VERDICT_IMPROVED;
 	else
 		c->verdict = VERDICT_OK;

@@ -9,10 +9,13 @@
  * with reports built in memory.
  *
  * Every metric is lower-is-better. A latency metric regresses when the
- * median over repetitions grew by more than its threshold and, with at
- * least min_repeats repetitions on each side, the growth is significant
- * (two-sided Mann-Whitney p < alpha). With fewer, the threshold on the
- * medians decides alone. lost is a correctness metric: its mean per
+ * median over repetitions grew by more than its threshold, the best
+ * repetition did too (min of the per-repetition values: other load on the
+ * host only ever slows a repetition down, so noise rarely moves the best
+ * one, while a slower kernel moves them all), and, with at least
+ * min_repeats repetitions on each side, the growth is significant
+ * (two-sided Mann-Whitney p < alpha). With fewer, the thresholds decide
+ * alone. lost is a correctness metric: its mean per
  * repetition regresses on any growth beyond its threshold (0 by default),
  * with no statistics to excuse it. A scenario whose every repetition
  * failed in NEW but not in BASE is a regression too.
@@ -109,7 +112,7 @@ enum compare_verdict {
 	VERDICT_OK,             /* within the threshold */
 	VERDICT_REGRESSION,
 	VERDICT_IMPROVED,
-	VERDICT_NOISE,          /* past the threshold, but not significant */
+	VERDICT_NOISE,          /* median past the threshold, but not significant or not the best repetition */
 	VERDICT_REPORT_ONLY,
 	VERDICT_MISSING,        /* one side has no value */
 };
@@ -120,6 +123,8 @@ struct compare_cell {
 	size_t nbase, nnew;
 	double base, new;       /* median over repetitions; lost: mean per repetition */
 	double change_pct;      /* INFINITY when base is 0 and new is not */
+	double best_base, best_new;     /* best (lowest) repetition; NaN for lost */
+	double best_change_pct;
 	bool tested;            /* significance was judged */
 	double p_value;         /* two-sided; NaN when not computed */
 	bool exact;

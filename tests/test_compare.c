@@ -2,8 +2,8 @@
 /*
  * Unit tests for compare.c: threshold parsing, report checks, matching by
  * name + canonical params, direction, thresholds, the Mann-Whitney test on
- * inputs whose p-values are worked out by hand below, the too-few-
- * repetitions path, and failed scenarios.
+ * inputs whose p-values are worked out by hand below, the best-repetition
+ * check, the too-few-repetitions path, and failed scenarios.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -391,8 +391,9 @@ static enum compare_verdict lost_verdict(const long long *base_lost, size_t nb,
 		assert_int_equal(compare__parse_threshold(&o, threshold, why, sizeof(why)), 0);
 	compare_json(report_of(bs, nb), report_of(ns, nn), &o, &base, &new, &res);
 	v = res.matches[0].cell[COMPARE_LOST].verdict;
-	/* Correctness is never excused by statistics. */
+	/* Correctness is never excused by statistics, nor by a best repetition. */
 	assert_false(res.matches[0].cell[COMPARE_LOST].tested);
+	assert_true(isnan(res.matches[0].cell[COMPARE_LOST].best_change_pct));
 	release(&base, &new, &res);
 	return v;
 }
@@ -421,6 +422,8 @@ static void test_significance(void **state)
 	/* Median 120 -> 190 (+58%), but the samples interleave: exact p = 0.548. */
 	const double noisy_base[] = { 100, 110, 300, 120, 130 };
 	const double noisy_new[] = { 200, 105, 115, 400, 190 };
+	const double slowed_base[] = { 100, 101, 102, 103, 104, 105, 106, 107 };
+	const double slowed_new[] = { 100.5, 300, 301, 302, 303, 304, 305, 306 };
 	struct compare_report base, new;
 	struct compare_result res;
 	struct compare_options o;
@@ -435,6 +438,8 @@ static void test_significance(void **state)
 	assert_true(c->exact);
 	assert_true(fabs(c->p_value - 2.0 / 252) < EPS);
 	assert_true(c->base == 1000 && c->new == 2000);
+	assert_true(c->best_base == 990 && c->best_new == 1980);
+	assert_true(fabs(c->best_change_pct - 100) < EPS);
 	assert_int_equal(c->verdict, VERDICT_REGRESSION);
 	/* p50 did not move: tied everywhere, p = 1. */
 	assert_true(res.matches[0].cell[COMPARE_P50].p_value == 1.0);
@@ -450,12 +455,36 @@ static void test_significance(void **state)
 	assert_int_equal(res.nregressions, 0);
 	release(&base, &new, &res);
 
-	/* Asking for more repetitions than the reports hold falls back to the threshold. */
+	/*
+	 * Significant and past the threshold on the median, but the best new
+	 * repetition is as good as the best old one: seven of eight runs were
+	 * slowed by something else. Median 103.5 -> 302.5 (+192%); exact
+	 * p = 2 * 45 / C(16,8) = 90/12870 (U = 1 + 7 * 8 = 57 of 64); best
+	 * 100 -> 100.5 (+0.5%).
+	 */
+	compare_json(p99_repetitions(slowed_base, 8), p99_repetitions(slowed_new, 8), &o, &base, &new, &res);
+	c = &res.matches[0].cell[COMPARE_P99];
+	assert_true(fabs(c->p_value - 90.0 / 12870) < EPS);
+	assert_true(fabs(c->change_pct - (302.5 / 103.5 * 100 - 100)) < 1e-9);
+	assert_true(c->best_base == 100 && c->best_new == 100.5);
+	assert_int_equal(c->verdict, VERDICT_NOISE);
+	assert_int_equal(res.nregressions, 0);
+	release(&base, &new, &res);
+
+	/*
+	 * Asking for more repetitions than the reports hold leaves the
+	 * thresholds to judge: the doubling still regresses, the interleaved
+	 * samples still do not (their best repetition moved 5%).
+	 */
 	o.min_repeats = 6;
-	compare_json(p99_repetitions(noisy_base, 5), p99_repetitions(noisy_new, 5), &o, &base, &new, &res);
+	compare_json(p99_repetitions(base_p99, 5), p99_repetitions(doubled, 5), &o, &base, &new, &res);
 	assert_false(res.matches[0].testable);
 	assert_false(res.matches[0].cell[COMPARE_P99].tested);
 	assert_int_equal(res.matches[0].cell[COMPARE_P99].verdict, VERDICT_REGRESSION);
+	release(&base, &new, &res);
+	compare_json(p99_repetitions(noisy_base, 5), p99_repetitions(noisy_new, 5), &o, &base, &new, &res);
+	assert_false(res.matches[0].cell[COMPARE_P99].tested);
+	assert_int_equal(res.matches[0].cell[COMPARE_P99].verdict, VERDICT_NOISE);
 	release(&base, &new, &res);
 }
 

@@ -37,6 +37,7 @@ ks_check "--json is JSON that names the regression" ks_jq "$KS_TMP/stdout" \
 ks_run_status 0 "itself, --json" compare "$base" "$base" --json
 ks_check "--json carries base, new, change and thresholds" ks_jq "$KS_TMP/stdout" \
 	'.regression == false and (.comparisons | length) == 1 and .comparisons[0].metrics.p50.change_pct == 0
+	 and .comparisons[0].metrics.p99.best_change_pct == 0 and .comparisons[0].metrics.lost.best_change_pct == null
 	 and .settings.thresholds_pct.p99 == 50 and .settings.thresholds_pct.max == null
 	 and .comparisons[0].significance == "too few repetitions"'
 
@@ -52,7 +53,8 @@ ks_check "the test is Mann-Whitney, exact, p = 2/252" ks_jq "$KS_TMP/stdout" \
 	'.comparisons[0].significance == "mann-whitney" and .comparisons[0].metrics.p99.exact == true
 	 and (.comparisons[0].metrics.p99.p_value - 2/252 | fabs) < 1e-9'
 
-jq '.scenarios[0].name = "renamed"' "$base" >"$KS_TMP/renamed.json"
+# The same report plus one entry under another name: what does match is identical.
+jq '.scenarios += [.scenarios[0] | .name = "renamed"]' "$base" >"$KS_TMP/renamed.json"
 ks_run_status 0 "unmatched scenarios are listed, not failures" compare "$base" "$KS_TMP/renamed.json"
 ks_check "the scenario only in NEW is listed" grep -q '^only in NEW, not compared: renamed' "$KS_TMP/stdout"
 

@@ -216,10 +216,11 @@ int vcpu__create(struct vcpu *vcpu, struct vm *vm, unsigned id,
 	return 0;
 }
 
-void vcpu__destroy(struct vcpu *vcpu)
+int vcpu__destroy(struct vcpu *vcpu)
 {
-	if (vcpu->thread_started)
-		vcpu__stop(vcpu, 1000);
+	/* A thread that would not stop still uses all of this: keep it. */
+	if (vcpu->thread_started && vcpu__stop(vcpu, 1000) < 0)
+		return -1;
 	if (vcpu->stats_open)
 		kvmstats__close(&vcpu->stats);
 	vcpu->stats_open = false;
@@ -233,6 +234,7 @@ void vcpu__destroy(struct vcpu *vcpu)
 	if (vcpu->mailbox_mem.addr)
 		node_memory__free(&vcpu->mailbox_mem);
 	vcpu->mb = NULL;
+	return 0;
 }
 
 void vcpu__set_mode(struct vcpu *vcpu, uint32_t mode)

@@ -85,7 +85,8 @@ struct vm;
 
 int vcpu__create(struct vcpu *vcpu, struct vm *vm, unsigned id,
 		 const struct topology *topo, int cpu);
-void vcpu__destroy(struct vcpu *vcpu);
+/* -1, freeing nothing, when the thread would not stop. */
+int vcpu__destroy(struct vcpu *vcpu);
 
 /* Installs the kick signal handler; once per process, before any vCPU starts. */
 int vcpu__install_kick_handler(void);

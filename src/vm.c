@@ -214,8 +214,21 @@ err_destroy:
 
 void vm__destroy(struct vm *vm)
 {
+	bool stuck = false;
+
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vcpu__destroy(&vm->vcpus[i]);
+		stuck |= vcpu__destroy(&vm->vcpus[i]) < 0;
+	if (stuck) {
+		/*
+		 * A vCPU thread still runs on these structures, this memory and
+		 * these fds: freeing them would crash it. Leak the VM instead;
+		 * the process exit reclaims it.
+		 */
+		ks_error("a vCPU thread did not stop: leaving its VM in place until exit");
+		memset(vm, 0, sizeof(*vm));
+		vm->fd = -1;
+		return;
+	}
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	vm->nvcpus = 0;

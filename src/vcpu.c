@@ -307,11 +307,12 @@ static int vcpu__setup_signals(struct vcpu *vcpu)
 		return -1;
 	sigdelset(&thread_mask, KICK_SIGNAL);
 
-	struct {
+	/* The kernel's sigset is 8 bytes on x86-64, glibc's sigset_t larger: pass the first 8. */
+	union {
 		struct kvm_signal_mask head;
-		uint64_t bits;
+		unsigned char bytes[sizeof(struct kvm_signal_mask) + 8];
 	} mask = { .head.len = 8 };
-	memcpy(&mask.bits, &thread_mask, sizeof(mask.bits));
+	memcpy(mask.head.sigset, &thread_mask, 8);
 	return vcpu_ioctl(vcpu, KVM_SET_SIGNAL_MASK, &mask) < 0 ? -1 : 0;
 }
 

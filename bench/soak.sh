@@ -35,9 +35,8 @@ for round in $(seq 1 "$rounds"); do
 	[ "$round_lost" = "?" ] && failed=$((failed + 1)) || lost=$((lost + round_lost))
 done
 
-first=$(head -1 "$out/rss.txt" | awk '{print $3}')
-last=$(tail -1 "$out/rss.txt" | awk '{print $3}')
-peak=$(awk 'max < $3 {max = $3} END {print max}' "$out/rss.txt")
-echo "memory: first sample ${first} KiB, last ${last} KiB, peak ${peak} KiB"
+# Flat memory: each round's peak resident set should match the first one's.
+awk '{ if ($3 > peak[$2]) peak[$2] = $3 } END {
+	for (r = 1; r in peak; r++) printf "memory: round %d peak %d KiB\n", r, peak[r] }' "$out/rss.txt"
 echo "lost requests: $lost, failed runs: $failed"
 [ "$lost" -eq 0 ] && [ "$failed" -eq 0 ]

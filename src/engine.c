@@ -162,13 +162,6 @@ static json_t *engine__vcpu_placement(struct engine *e)
 	return arr;
 }
 
-static double ratio_of(json_t *per_kick, const char *name)
-{
-	json_t *v = json_object_get(per_kick, name);
-
-	return json_is_number(v) ? json_number_value(v) : -1.0;
-}
-
 json_t *engine__stats_json(struct engine *e, const bool *include, uint64_t kicks)
 {
 	unsigned n = 0, *ids = ks_zalloc(e->vm.nvcpus * sizeof(*ids));
@@ -223,11 +216,7 @@ void engine__report_vcpus(struct engine *e, struct scenario_result *res, uint64_
 	in.host_can_post = hostinfo__can_post_interrupts(e->ctx->host);
 	in.kick_is_interrupt = kick_is_interrupt;
 	in.kicks = kicks;
-	in.exits_per_kick = ratio_of(per_kick, "exits");
-	in.irq_exits_per_kick = ratio_of(per_kick, "irq_exits");
-	in.halt_wakeup_per_kick = ratio_of(per_kick, "halt_wakeup");
-	in.halt_exits_per_kick = ratio_of(per_kick, "halt_exits");
-	in.signal_exits_per_kick = ratio_of(per_kick, "signal_exits");
+	delivery__ratios_from_json(&in, per_kick);
 	delivery__classify(&in, &res->delivery);
 
 	res->placement = json_pack("{s:b, s:s, s:o, s:o}",

@@ -18,10 +18,6 @@
 void interrupts__msi_route(unsigned apic_id, unsigned vector, uint32_t *address_lo,
 			   uint32_t *address_hi, uint32_t *data);
 
-/* Checks shared by the host-sender scenarios (msi, irqfd). */
-bool interrupts__supported(const struct scenario_ctx *ctx, const char *scenario,
-			   char *why, size_t why_len);
-
 /* Report params of a host-sender interrupt scenario. */
 json_t *interrupts__params(const struct scenario_ctx *ctx, const char *kick);
 

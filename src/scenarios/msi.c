@@ -24,18 +24,6 @@
 #include "../storm.h"
 #include "interrupts.h"
 
-/* Physical destination mode, fixed delivery: the APIC ID goes in bits 19:12 (Intel SDM 11.11.1). */
-#define MSI_ADDRESS_BASE	0xfee00000u
-#define MSI_DEST_SHIFT		12
-
-void interrupts__msi_route(unsigned apic_id, unsigned vector, uint32_t *address_lo,
-			   uint32_t *address_hi, uint32_t *data)
-{
-	*address_lo = MSI_ADDRESS_BASE | (apic_id << MSI_DEST_SHIFT);
-	*address_hi = 0;
-	*data = vector;
-}
-
 /*
  * The raw ioctl on this hot path: a failure is counted and reported once,
  * by name, by the storm, instead of once per kick. KVM answers 0 when no
@@ -55,59 +43,13 @@ static int msi__kick(void *arg, unsigned sender, struct vcpu *target)
 	return ret == 0 ? -ENXIO : 0;
 }
 
-bool interrupts__supported(const struct scenario_ctx *ctx, const char *scenario,
-			   char *why, size_t why_len)
-{
-	if (ctx->cfg->senders > MB_NSLOTS) {
-		ks_format(why, why_len, "%s allows at most %d senders (one interrupt vector each)",
-			  scenario, MB_NSLOTS);
-		return false;
-	}
-	return true;
-}
-
 static bool msi__supported(const struct scenario_ctx *ctx, char *why, size_t why_len)
 {
 	if (kvm__check_extension(ctx->kvm_fd, KVM_CAP_SIGNAL_MSI) <= 0) {
 		ks_format(why, why_len, "KVM_CAP_SIGNAL_MSI is not available");
 		return false;
 	}
-	return interrupts__supported(ctx, "msi", why, why_len);
-}
-
-json_t *interrupts__params(const struct scenario_ctx *ctx, const char *kick)
-{
-	const struct ks_config *cfg = ctx->cfg;
-
-	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s}",
-			 "vcpus", (int)ctx->vcpus, "senders", (int)cfg->senders,
-			 "target_state", target_state__name(cfg->target),
-			 "pattern", pattern__name(cfg->pattern),
-			 "protocol", protocol__name(PROTOCOL_IMMEDIATE_EXIT),
-			 "rate_hz", (json_int_t)cfg->rate_hz, "gap_ns", (json_int_t)cfg->gap_ns,
-			 "burst", (int)cfg->burst,
-			 "deadline_ms", (int)cfg->deadline_ms, "kick", kick);
-}
-
-int interrupts__start(struct engine *e, struct scenario_ctx *ctx, struct scenario_result *res)
-{
-	/* The guest observes; the vCPU threads only need to leave KVM_RUN when stopped. */
-	struct engine_options o = { .protocol = PROTOCOL_IMMEDIATE_EXIT };
-
-	if (engine__start(e, ctx, &o) < 0) {
-		snprintf(res->error, sizeof(res->error), "could not start the VM");
-		return -1;
-	}
-	for (unsigned i = 0; i < e->vm.nvcpus; i++) {
-		if (!e->vm.vcpus[i].tsc_offset_known) {
-			snprintf(res->error, sizeof(res->error),
-				 "KVM_VCPU_TSC_OFFSET of vcpu %u cannot be read on this host, so the "
-				 "guest handler's TSC cannot be converted to host time", i);
-			engine__stop(e);
-			return -1;
-		}
-	}
-	return 0;
+	return true;
 }
 
 static int msi__run(struct scenario_ctx *ctx, struct scenario_result *res)
@@ -129,16 +71,6 @@ static int msi__run(struct scenario_ctx *ctx, struct scenario_result *res)
 	engine__stop(&e);
 	return ret;
 }
-
-const struct scenario_param interrupts__storm_params[] = {
-	{ "--senders", "host sender threads; sender k uses vector REQ_VECTOR(k) and slot k" },
-	{ "--pattern", "one-to-one (sender k -> vCPU k mod N), one-to-all, all-to-all" },
-	{ "--target-state", "what the guest does meanwhile: running, halted or mixed" },
-	{ "--rate/--burst", "open-loop storm; closed loop when --rate is 0" },
-	{ "--gap", "closed loop: random pause before each kick (lets a halted target block again)" },
-	{ "--deadline", "ms before an unobserved request counts as lost and is re-sent" },
-	{ NULL, NULL },
-};
 
 const struct scenario scenario_msi = {
 	.name = "msi",

@@ -68,40 +68,6 @@ static int run__cpus(const struct ks_config *cfg, struct topology *topo, int *cp
 	return 0;
 }
 
-/*
- * A sender sharing a CPU with the vCPU it kicks measures the scheduler, not
- * the kick: with one-to-one targets, move it to the least loaded other CPU.
- */
-static void run__keep_senders_off_targets(struct placement_plan *plan, const int *cpus,
-					  unsigned ncpus, const struct ks_config *cfg)
-{
-	if (cfg->pattern != PATTERN_ONE_TO_ONE || ncpus < 2 || cfg->placement == PLACEMENT_NONE)
-		return;
-	for (unsigned i = 0; i < plan->nsenders; i++) {
-		int target_cpu = plan->vcpu_cpu[i % plan->nvcpus];
-		int best = -1;
-		unsigned best_load = ~0u;
-
-		if (plan->sender_cpu[i] != target_cpu)
-			continue;
-		for (unsigned c = 0; c < ncpus; c++) {
-			unsigned load = 0;
-
-			if (cpus[c] == target_cpu)
-				continue;
-			for (unsigned v = 0; v < plan->nvcpus; v++)
-				load += plan->vcpu_cpu[v] == cpus[c];
-			for (unsigned s = 0; s < plan->nsenders; s++)
-				load += plan->sender_cpu[s] == cpus[c];
-			if (load < best_load) {
-				best_load = load;
-				best = cpus[c];
-			}
-		}
-		plan->sender_cpu[i] = best;
-	}
-}
-
 struct run_state {
 	struct ks_config cfg;
 	struct host_facts host;
@@ -131,7 +97,8 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 		ks_error("no CPU to place threads on");
 		return -1;
 	}
-	run__keep_senders_off_targets(&ctx.plan, rs->cpus, rs->ncpus, &rs->cfg);
+	if (rs->cfg.pattern == PATTERN_ONE_TO_ONE)
+		placement__keep_senders_off_targets(&ctx.plan, rs->cpus, rs->ncpus);
 	if (sc->supported && !sc->supported(&ctx, why, sizeof(why))) {
 		snprintf(res.error, sizeof(res.error), "not available on this host: %s", why);
 		ks_note("%s: %s\n", sc->name, res.error);

@@ -149,6 +149,36 @@ static json_t *cpu_array__to_json(const int *cpus, unsigned n)
 	return a;
 }
 
+void placement__keep_senders_off_targets(struct placement_plan *plan, const int *cpus,
+					 unsigned ncpus)
+{
+	if (ncpus < 2 || plan->policy == PLACEMENT_NONE || !plan->nvcpus)
+		return;
+	for (unsigned i = 0; i < plan->nsenders; i++) {
+		int target_cpu = plan->vcpu_cpu[i % plan->nvcpus];
+		int best = -1;
+		unsigned best_load = ~0u;
+
+		if (plan->sender_cpu[i] != target_cpu)
+			continue;
+		for (unsigned c = 0; c < ncpus; c++) {
+			unsigned load = 0;
+
+			if (cpus[c] == target_cpu)
+				continue;
+			for (unsigned v = 0; v < plan->nvcpus; v++)
+				load += plan->vcpu_cpu[v] == cpus[c];
+			for (unsigned s = 0; s < plan->nsenders; s++)
+				load += plan->sender_cpu[s] == cpus[c];
+			if (load < best_load) {
+				best_load = load;
+				best = cpus[c];
+			}
+		}
+		plan->sender_cpu[i] = best;
+	}
+}
+
 json_t *placement__to_json(const struct placement_plan *plan)
 {
 	return json_pack("{s:s, s:o, s:o, s:b, s:I}",

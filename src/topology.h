@@ -62,6 +62,13 @@ int placement__assign(const int *cpus, unsigned ncpus, enum placement_policy pol
 		      unsigned nvcpus, unsigned nsenders, struct placement_plan *plan);
 
 /* {"policy", "vcpu_cpus": [..], "sender_cpus": [..], "overcommit", "max_threads_per_cpu"}; -1 = unbound. */
+/*
+ * One-to-one storms (sender i kicks vCPU i mod nvcpus): a sender sharing a
+ * CPU with the vCPU it kicks measures the scheduler, not the kick, so each
+ * such sender moves to the least loaded other CPU of the list.
+ */
+void placement__keep_senders_off_targets(struct placement_plan *plan, const int *cpus,
+					 unsigned ncpus);
 json_t *placement__to_json(const struct placement_plan *plan);
 
 struct topology;

@@ -641,9 +641,38 @@ static void test_node_memory_fallbacks(void **state)
 	assert_int_equal(node_memory__actual_node(&m), -1);
 }
 
+/* 2 CPUs, 2 vCPUs, 1 sender: compact balance puts the sender on vCPU 0's CPU, its target. */
+static void senders_move_off_their_targets(void **state)
+{
+	static const int cpus[] = { 0, 1 };
+	struct placement_plan plan;
+
+	(void)state;
+	assert_int_equal(placement__assign(cpus, 2, PLACEMENT_COMPACT, 2, 1, &plan), 0);
+	placement__keep_senders_off_targets(&plan, cpus, 2);
+	assert_int_not_equal(plan.sender_cpu[0], plan.vcpu_cpu[0]);
+	assert_int_equal(plan.sender_cpu[0], 1);
+
+	/* Every sender of a one-to-one storm ends up off its own target's CPU. */
+	static const int four[] = { 0, 1, 2, 3 };
+	assert_int_equal(placement__assign(four, 4, PLACEMENT_COMPACT, 4, 4, &plan), 0);
+	placement__keep_senders_off_targets(&plan, four, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_not_equal(plan.sender_cpu[i], plan.vcpu_cpu[i % 4]);
+
+	/* Nothing to move to with one CPU, and nothing is bound with none. */
+	assert_int_equal(placement__assign(cpus, 1, PLACEMENT_COMPACT, 1, 1, &plan), 0);
+	placement__keep_senders_off_targets(&plan, cpus, 1);
+	assert_int_equal(plan.sender_cpu[0], 0);
+	assert_int_equal(placement__assign(cpus, 2, PLACEMENT_NONE, 2, 1, &plan), 0);
+	placement__keep_senders_off_targets(&plan, cpus, 2);
+	assert_int_equal(plan.sender_cpu[0], -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(senders_move_off_their_targets),
 		cmocka_unit_test(test_assign_invariants),
 		cmocka_unit_test(test_assign_senders_avoid_vcpus),
 		cmocka_unit_test(test_assign_wraps_around),

@@ -441,12 +441,13 @@ ipi_collect:
 
 /*
  * Request interrupt: vector REQ_VECTOR(k) belongs to slot k. Record the
- * newest published sequence and the guest TSC, then EOI.
+ * newest published sequence and the guest TSC, log them, then EOI.
  */
 request_common:
 	push	%rcx
 	push	%rdx
 	push	%rsi
+	push	%rdi
 	mov	%eax, %esi
 	shl	$MB_SLOT_SHIFT, %rsi
 	add	$MB_SLOTS, %rsi
@@ -472,11 +473,22 @@ request_common:
 	mov	%rdx, %gs:SLOT_OBS_TSC(%rsi)
 	mov	%rax, %gs:SLOT_OBS_SEQ(%rsi)
 	incq	%gs:SLOT_OBS_GEN(%rsi)
+	/* The log entry, then the count that makes it visible: x86 keeps the order. */
+	mov	%gs:SLOT_OBS_COUNT(%rsi), %rcx
+	mov	%ecx, %edi
+	and	$(MB_OBS_RING - 1), %edi
+	shl	$MB_OBS_SHIFT, %edi
+	add	%rsi, %rdi
+	mov	%rax, %gs:SLOT_OBS_RING(%rdi)
+	mov	%rdx, %gs:(SLOT_OBS_RING + 8)(%rdi)
+	inc	%rcx
+	mov	%rcx, %gs:SLOT_OBS_COUNT(%rsi)
 	incq	%gs:MB_IRQ_COUNT
 	mov	$MSR_X2APIC_EOI, %ecx
 	xor	%eax, %eax
 	xor	%edx, %edx
 	wrmsr
+	pop	%rdi
 	pop	%rsi
 	pop	%rdx
 	pop	%rcx

@@ -15,13 +15,16 @@
  *    fault report);
  *  - MB_NSLOTS request slots. Slot k is used by sender k and by interrupt
  *    vector REQ_VECTOR(k), so a handler knows its slot from its vector alone.
- *    Each slot is two cache lines: the sender's line (pub_seq, pub_tsc) and
- *    the observer's line (obs_seq, obs_tsc), so polling one side never makes
- *    the other side's line bounce.
+ *    A slot holds the sender's line (pub_seq, pub_tsc), the observer's line
+ *    (obs_seq, obs_tsc, obs_gen, obs_count), so polling one side never makes
+ *    the other side's line bounce, and the observer's log: the last
+ *    MB_OBS_RING observations, for senders that read them in batches.
  *
  * Observer protocol (guest handler or host vCPU thread alike):
  *   obs_gen++ (odd); obs_tsc = now; obs_seq = pub_seq; obs_gen++ (even)
- * so a reader takes (obs_seq, obs_tsc) under the obs_gen seqlock.
+ *   obs_ring[obs_count % MB_OBS_RING] = { pub_seq, now }; obs_count++
+ * so a reader takes (obs_seq, obs_tsc) under the obs_gen seqlock, or reads
+ * the entries below obs_count (stored after them) it has not read yet.
  *
  * A vCPU can also be a sender (the ipi scenario). Then its own mailbox holds:
  *  - a command line written by the host before the storm (targets, ICR value,
@@ -54,9 +57,9 @@
 #define GUEST_STACK_SIZE	0x4000
 #define GUEST_LOW_MEM_SIZE	0x1000000	/* slot 0: 16 MiB */
 #define MB_BASE_GPA		0x1000000
-#define MB_SIZE			0x8000
+#define MB_SIZE			0x20000
 #define MB_GPA(id)		(MB_BASE_GPA + (id) * MB_SIZE)
-#define MB_SIZE_SHIFT		15	/* guest.S: mailbox of vCPU t at MB_BASE_GPA + (t << shift) */
+#define MB_SIZE_SHIFT		17	/* guest.S: mailbox of vCPU t at MB_BASE_GPA + (t << shift) */
 
 #define GDT_SEL_CODE		0x08
 #define GDT_SEL_DATA		0x10
@@ -104,9 +107,9 @@
 #define MB_IPI_MIN_RESOLVED	0x198	/* u64, open loop: oldest per-target resolved sequence */
 #define MB_IPI_RNG		0x1a0	/* u64, closed loop: xorshift64 state */
 #define MB_IPI_RESOLVED		0x400	/* u64[MB_NSLOTS]: newest sequence delivered or given up, per target */
-#define MB_IPI_PUB_TSC		0x3000	/* u64[IPI_PUB_RING]: ICR-write TSC of sequence s at s % IPI_PUB_RING */
+#define MB_IPI_PUB_TSC		0x11000	/* u64[IPI_PUB_RING]: ICR-write TSC of sequence s at s % IPI_PUB_RING */
 #define IPI_PUB_RING		512
-#define MB_IPI_SAMPLES		0x4000	/* struct ipi_sample[IPI_SAMPLE_RING] */
+#define MB_IPI_SAMPLES		0x12000	/* struct ipi_sample[IPI_SAMPLE_RING] */
 #define IPI_SAMPLE_RING		512
 #define IPI_SAMPLE_SIZE		32
 #define IPI_SAMPLE_SHIFT	5
@@ -136,14 +139,19 @@
 
 #define MB_SLOTS		0x1000
 #define MB_NSLOTS		64
-#define MB_SLOT_SIZE		0x80
+#define MB_SLOT_SIZE		0x400
 #define MB_SLOT(k)		(MB_SLOTS + (k) * MB_SLOT_SIZE)
-#define MB_SLOT_SHIFT		7	/* guest.S: slot k at MB_SLOTS + (k << shift) */
+#define MB_SLOT_SHIFT		10	/* guest.S: slot k at MB_SLOTS + (k << shift) */
 #define SLOT_PUB_SEQ		0x00	/* u64, written by the sender */
 #define SLOT_PUB_TSC		0x08	/* u64, sender's timestamp (guest senders) */
 #define SLOT_OBS_SEQ		0x40	/* u64, newest sequence the observer saw */
 #define SLOT_OBS_TSC		0x48	/* u64, observer's TSC when it saw it */
 #define SLOT_OBS_GEN		0x50	/* u64, seqlock: odd while obs_seq/obs_tsc change */
+#define SLOT_OBS_COUNT		0x58	/* u64, observations logged in obs_ring */
+#define SLOT_OBS_RING		0x80	/* {u64 seq, u64 tsc}[MB_OBS_RING]: observation n at n % MB_OBS_RING */
+#define MB_OBS_RING		32
+#define MB_OBS_SIZE		16
+#define MB_OBS_SHIFT		4
 
 /* Interrupt vectors: request vectors sit above the exceptions and below 0xf0. */
 #define REQ_VECTOR_BASE		0x40
@@ -171,12 +179,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mb_obs {
+	uint64_t seq;
+	uint64_t tsc;
+};
+
 struct mb_slot {
-	alignas(64) uint64_t pub_seq;
+	alignas(MB_SLOT_SIZE) uint64_t pub_seq;
 	uint64_t pub_tsc;
 	alignas(64) uint64_t obs_seq;
 	uint64_t obs_tsc;
 	uint64_t obs_gen;
+	uint64_t obs_count;
+	alignas(64) struct mb_obs obs_ring[MB_OBS_RING];
 };
 
 /* One delivered request of a guest sender (ipi scenario). */
@@ -286,6 +301,10 @@ _Static_assert(offsetof(struct mb_slot, pub_tsc) == SLOT_PUB_TSC, "slot layout")
 _Static_assert(offsetof(struct mb_slot, obs_seq) == SLOT_OBS_SEQ, "slot layout");
 _Static_assert(offsetof(struct mb_slot, obs_tsc) == SLOT_OBS_TSC, "slot layout");
 _Static_assert(offsetof(struct mb_slot, obs_gen) == SLOT_OBS_GEN, "slot layout");
+_Static_assert(offsetof(struct mb_slot, obs_count) == SLOT_OBS_COUNT, "slot layout");
+_Static_assert(offsetof(struct mb_slot, obs_ring) == SLOT_OBS_RING, "slot layout");
+_Static_assert(sizeof(struct mb_obs) == MB_OBS_SIZE && MB_OBS_SIZE == 1 << MB_OBS_SHIFT, "log entry layout");
+_Static_assert((MB_OBS_RING & (MB_OBS_RING - 1)) == 0, "ring sizes are powers of two");
 _Static_assert(sizeof(struct mb_slot) == MB_SLOT_SIZE, "slot layout");
 _Static_assert(sizeof(struct mailbox) <= MB_SIZE, "mailbox fits its memslot");
 _Static_assert(REQ_VECTOR(MB_NSLOTS - 1) < 0xf0, "request vectors below 0xf0");

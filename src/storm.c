@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,16 @@
 #define STORM_RING 4096
 #define STORM_RING_MASK (STORM_RING - 1)
 #define STORM_SEQLOCK_RETRIES 1000
+/*
+ * Open loop: a sender that is behind its schedule reads the observers' logs
+ * once every this many kicks per target instead of after each one. Between
+ * two reads an observer logs at most one entry per kick plus one for the
+ * re-kick of the read before, so the log never wraps past an unread entry.
+ */
+#define STORM_COLLECT_EVERY 16
+/* The controller looks at Ctrl-C, failed vCPUs and progress this often (ms). */
+#define STORM_MONITOR_MS 20
+_Static_assert(STORM_COLLECT_EVERY + 1 <= MB_OBS_RING, "the observation log outlasts a batch");
 
 struct storm_pub {
 	uint64_t intended;          /* schedule time: latency is measured from here */
@@ -25,6 +36,7 @@ struct storm_target {
 	uint64_t seq;               /* newest published */
 	uint64_t acked;             /* newest observed and accounted */
 	uint64_t lost_upto;         /* sequences up to here were counted lost */
+	uint64_t obs_read;          /* observer's log entries read */
 	struct storm_pub *ring;
 };
 
@@ -41,7 +53,7 @@ struct storm_sender {
 	struct storm_target *targets;
 	unsigned next_target;
 	uint64_t rng;
-	uint64_t sent, delivered, coalesced, lost, rekicks, kick_errors, clock_skew;
+	uint64_t sent, delivered, coalesced, lost, rekicks, kick_errors, clock_skew, log_overruns;
 	int first_kick_error;
 	struct cpu_trace ran_on;
 	KS_ALIGNED_CACHELINE _Atomic uint64_t progress;
@@ -61,6 +73,7 @@ struct storm {
 	uint64_t gap_ticks;
 	uint64_t interval_ticks;    /* open loop: between bursts */
 	bool yield;                 /* overcommitted: spinning would starve the vCPU we wait for */
+	sem_t finished;             /* posted by each sender as it ends */
 	KS_ALIGNED_CACHELINE atomic_bool stop;
 };
 
@@ -95,12 +108,18 @@ void storm__observe_slots(struct vcpu *vcpu)
 		if (seq == vcpu->last_seen[k])
 			continue;
 		vcpu->last_seen[k] = seq;
-		/* Same seqlock as the guest handler (mailbox.h). */
+		/* Same seqlock and log as the guest handler (mailbox.h). */
+		uint64_t tsc = clock__tsc_ordered(), n = slot->obs_count;
+		struct mb_obs *entry = &slot->obs_ring[n & (MB_OBS_RING - 1)];
+
 		__atomic_store_n(&slot->obs_gen, slot->obs_gen + 1, __ATOMIC_RELAXED);
 		atomic_thread_fence(memory_order_release);
-		__atomic_store_n(&slot->obs_tsc, clock__tsc_ordered(), __ATOMIC_RELAXED);
+		__atomic_store_n(&slot->obs_tsc, tsc, __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->obs_seq, seq, __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->obs_gen, slot->obs_gen + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&entry->seq, seq, __ATOMIC_RELAXED);
+		__atomic_store_n(&entry->tsc, tsc, __ATOMIC_RELAXED);
+		__atomic_store_n(&slot->obs_count, n + 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -132,7 +151,8 @@ static uint64_t xorshift64(uint64_t *state)
 	return *state = x;
 }
 
-static bool sender__should_stop(struct storm_sender *s)
+/* now: a recent clock__tsc(), so one timestamp serves a whole pass of the loop. */
+static bool sender__should_stop(struct storm_sender *s, uint64_t now)
 {
 	struct storm *st = s->storm;
 
@@ -140,7 +160,7 @@ static bool sender__should_stop(struct storm_sender *s)
 		return true;
 	if (st->count && s->sent >= st->count)
 		return true;
-	return st->end_tsc && clock__tsc() >= st->end_tsc;
+	return st->end_tsc && now >= st->end_tsc;
 }
 
 static void sender__kick(struct storm_sender *s, struct storm_target *t)
@@ -156,13 +176,15 @@ static void sender__kick(struct storm_sender *s, struct storm_target *t)
  * Publishes the next request, then kicks. The kick (a syscall) orders the
  * store before anything the target does because of it; the release store
  * orders our earlier writes before the sequence for the observer's acquire.
+ * intended is when the schedule wanted it, published when it happens.
  */
-static void sender__publish(struct storm_sender *s, struct storm_target *t, uint64_t intended)
+static void sender__publish(struct storm_sender *s, struct storm_target *t, uint64_t intended,
+			    uint64_t published)
 {
 	t->seq++;
 	if (t->ring) {
 		t->ring[t->seq & STORM_RING_MASK].intended = intended;
-		t->ring[t->seq & STORM_RING_MASK].published = clock__tsc();
+		t->ring[t->seq & STORM_RING_MASK].published = published;
 	}
 	__atomic_store_n(&t->slot->pub_seq, t->seq, __ATOMIC_RELEASE);
 	sender__kick(s, t);
@@ -251,13 +273,13 @@ static void sender__closed_loop(struct storm_sender *s)
 	struct storm *st = s->storm;
 	uint64_t pub_tsc[KS_MAX_VCPUS];
 
-	while (!sender__should_stop(s)) {
+	while (!sender__should_stop(s, clock__tsc())) {
 		unsigned first, n;
 
 		sender__pick(s, &first, &n);
 		for (unsigned k = 0; k < n; k++) {
 			pub_tsc[k] = clock__tsc();
-			sender__publish(s, &s->targets[first + k], pub_tsc[k]);
+			sender__publish(s, &s->targets[first + k], pub_tsc[k], pub_tsc[k]);
 		}
 		for (unsigned k = 0; k < n; k++)
 			sender__await(s, &s->targets[first + k], pub_tsc[k]);
@@ -266,21 +288,44 @@ static void sender__closed_loop(struct storm_sender *s)
 	}
 }
 
-/* Open loop: accounts for whatever t's observer has seen since the last look. */
+/* Open loop: one observation of t, seq seen at obs_tsc. */
+static void sender__account(struct storm_sender *s, struct storm_target *t, uint64_t seq,
+			    uint64_t obs_tsc)
+{
+	uint64_t base = t->acked > t->lost_upto ? t->acked : t->lost_upto;
+
+	/* Older than what is accounted (a repeat, or a request already counted lost)? */
+	if (seq <= t->acked || seq > t->seq)
+		return;
+	if (seq > base) {
+		s->delivered++;
+		s->coalesced += seq - base - 1;
+		if (t->seq - seq < STORM_RING)
+			sender__record(s, t, obs_tsc, t->ring[seq & STORM_RING_MASK].intended);
+	}
+	t->acked = seq;
+}
+
+/*
+ * Open loop: accounts for every observation t's observer logged since the
+ * last look, oldest first, then counts the requests whose deadline passed
+ * unobserved as lost and kicks t again.
+ */
 static void sender__collect(struct storm_sender *s, struct storm_target *t, uint64_t now)
 {
 	struct storm *st = s->storm;
-	uint64_t seq, tsc, base;
+	uint64_t logged = __atomic_load_n(&t->slot->obs_count, __ATOMIC_ACQUIRE), base;
 
-	if (read_observation(t->slot, &seq, &tsc) && seq > t->acked && seq <= t->seq) {
-		base = t->acked > t->lost_upto ? t->acked : t->lost_upto;
-		if (seq > base) {
-			s->delivered++;
-			s->coalesced += seq - base - 1;
-			if (t->seq - seq < STORM_RING)
-				sender__record(s, t, tsc, t->ring[seq & STORM_RING_MASK].intended);
-		}
-		t->acked = seq;
+	/* STORM_COLLECT_EVERY rules this out; counted, so that a report would show it. */
+	if (logged - t->obs_read > MB_OBS_RING) {
+		s->log_overruns += logged - t->obs_read - MB_OBS_RING;
+		t->obs_read = logged - MB_OBS_RING;
+	}
+	for (; t->obs_read != logged; t->obs_read++) {
+		const struct mb_obs *o = &t->slot->obs_ring[t->obs_read & (MB_OBS_RING - 1)];
+
+		sender__account(s, t, __atomic_load_n(&o->seq, __ATOMIC_RELAXED),
+				__atomic_load_n(&o->tsc, __ATOMIC_RELAXED));
 	}
 	base = t->acked > t->lost_upto ? t->acked : t->lost_upto;
 	if (t->seq == base)
@@ -300,6 +345,12 @@ static void sender__collect(struct storm_sender *s, struct storm_target *t, uint
 	sender__kick(s, t);
 }
 
+static void sender__collect_all(struct storm_sender *s, uint64_t now)
+{
+	for (unsigned i = 0; i < s->ntargets; i++)
+		sender__collect(s, &s->targets[i], now);
+}
+
 static bool sender__pending(struct storm_sender *s)
 {
 	for (unsigned i = 0; i < s->ntargets; i++) {
@@ -311,36 +362,47 @@ static bool sender__pending(struct storm_sender *s)
 	return false;
 }
 
+/*
+ * Ahead of its schedule, the sender reads the observers' logs on every pass
+ * and pauses; behind it, it kicks back to back and reads them every
+ * STORM_COLLECT_EVERY kicks per target, so that a saturated pass costs one
+ * timestamp and the kicks. Each pass's timestamp is taken before its kicks,
+ * so the deadline checks in sender__collect run late, never early.
+ */
 static void sender__open_loop(struct storm_sender *s)
 {
 	struct storm *st = s->storm;
-	uint64_t next = clock__tsc();
+	uint64_t next = clock__tsc(), now;
+	unsigned unread = 0;        /* kicks per target since the last read */
 
-	while (!sender__should_stop(s)) {
-		uint64_t now = clock__tsc();
-
+	while (!sender__should_stop(s, now = clock__tsc())) {
 		if ((int64_t)(now - next) >= 0) {
-			for (unsigned b = 0; b < st->cfg->burst && !sender__should_stop(s); b++) {
+			for (unsigned b = 0; b < st->cfg->burst; b++) {
 				unsigned first, n;
 
+				if (b && sender__should_stop(s, now = clock__tsc()))
+					break;
 				sender__pick(s, &first, &n);
 				for (unsigned k = 0; k < n; k++)
-					sender__publish(s, &s->targets[first + k], next);
+					sender__publish(s, &s->targets[first + k], next,
+							k ? clock__tsc() : now);
+				if (++unread == STORM_COLLECT_EVERY) {
+					sender__collect_all(s, now);
+					unread = 0;
+				}
 			}
 			/* Coordinated omission: the schedule never slips, so a stalled sender shows as latency. */
 			next += st->interval_ticks;
 		}
-		now = clock__tsc();
-		for (unsigned i = 0; i < s->ntargets; i++)
-			sender__collect(s, &s->targets[i], now);
-		sender__wait_step(s);
+		if ((int64_t)(now - next) < 0) {
+			sender__collect_all(s, now);
+			unread = 0;
+			sender__wait_step(s);
+		}
 	}
 	/* Let the last requests land or time out. */
 	while (sender__pending(s) && !storm__aborting(st)) {
-		uint64_t now = clock__tsc();
-
-		for (unsigned i = 0; i < s->ntargets; i++)
-			sender__collect(s, &s->targets[i], now);
+		sender__collect_all(s, clock__tsc());
 		sender__wait_step(s);
 	}
 }
@@ -365,6 +427,7 @@ static void *sender__thread(void *arg)
 		sender__closed_loop(s);
 	cpu_trace__sample(&s->ran_on);
 	atomic_store_explicit(&s->done, true, memory_order_release);
+	sem_post(&st->finished);
 	return NULL;
 }
 
@@ -389,9 +452,16 @@ static struct storm_sender *sender__create(struct storm *st, unsigned id)
 
 		t->vcpu = &e->vm.vcpus[v];
 		t->slot = &t->vcpu->mb->slot[id];
-		/* Fresh VM: every slot starts at zero, so the sequences line up. */
+		/*
+		 * Go on from the slot's sequence: zero on a fresh VM, the last
+		 * one sent when a storm follows another on the same VM. Whatever
+		 * the observer reports up to it belongs to the earlier storm.
+		 */
+		t->seq = t->acked = t->lost_upto = __atomic_load_n(&t->slot->pub_seq, __ATOMIC_RELAXED);
+		t->obs_read = __atomic_load_n(&t->slot->obs_count, __ATOMIC_ACQUIRE);
+		/* Written through now, so that the storm takes no page faults on it. */
 		if (st->cfg->rate_hz)
-			t->ring = ks_zalloc(STORM_RING * sizeof(*t->ring));
+			t->ring = ks_aligned_zalloc(KS_CACHELINE, STORM_RING * sizeof(*t->ring));
 	}
 	return s;
 }
@@ -431,6 +501,7 @@ static void storm__configure(struct storm *st)
 	if (cfg->rate_hz)
 		st->interval_ticks = clock__ns_to_ticks(clock, cfg->burst * 1000000000ull / cfg->rate_hz);
 	st->yield = st->engine->ctx->plan.overcommit;
+	sem_init(&st->finished, 0, 0);
 	atomic_init(&st->stop, false);
 }
 
@@ -446,17 +517,34 @@ static uint64_t storm__progress(struct storm *st, bool *all_done)
 	return sent;
 }
 
+/*
+ * Sleeps until a sender ends, a signal arrives or STORM_MONITOR_MS pass:
+ * a controller that woke more often would take the CPUs it measures.
+ */
+static void storm__monitor_wait(struct storm *st)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += STORM_MONITOR_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	/* Woken, timed out or interrupted (Ctrl-C): the caller looks around either way. */
+	(void)sem_clockwait(&st->finished, CLOCK_MONOTONIC, &until);
+}
+
 /* The controller: watches for completion, Ctrl-C and failed vCPUs, and reports progress. */
 static void storm__monitor(struct storm *st, struct scenario_result *res)
 {
 	struct scenario_ctx *ctx = st->engine->ctx;
 	uint64_t start = clock__monotonic_ns(), last_progress = start;
 	uint64_t total = st->count ? st->count * st->nsenders : 0;
-	struct timespec tick = { .tv_nsec = 2 * 1000 * 1000 };
 	bool all_done = false;
 
 	while (!all_done) {
-		nanosleep(&tick, NULL);
+		storm__monitor_wait(st);
 		uint64_t sent = storm__progress(st, &all_done);
 		uint64_t now = clock__monotonic_ns();
 
@@ -477,7 +565,7 @@ static void storm__monitor(struct storm *st, struct scenario_result *res)
 static void storm__collect(struct storm *st, struct scenario_result *res)
 {
 	json_t *placement = json_array();
-	uint64_t rekicks = 0, kick_errors = 0, clock_skew = 0;
+	uint64_t rekicks = 0, kick_errors = 0, clock_skew = 0, log_overruns = 0;
 	int first_error = 0;
 
 	res->latency = ks_aligned_zalloc(KS_CACHELINE, sizeof(*res->latency));
@@ -493,6 +581,7 @@ static void storm__collect(struct storm *st, struct scenario_result *res)
 		rekicks += s->rekicks;
 		kick_errors += s->kick_errors;
 		clock_skew += s->clock_skew;
+		log_overruns += s->log_overruns;
 		if (!first_error)
 			first_error = s->first_kick_error;
 		json_array_append_new(placement, sender__placement(s));
@@ -500,9 +589,10 @@ static void storm__collect(struct storm *st, struct scenario_result *res)
 	if (kick_errors && !res->error[0])
 		snprintf(res->error, sizeof(res->error), "%llu %s kicks failed: %s",
 			 (unsigned long long)kick_errors, st->ops->kick_name, strerror(first_error));
-	res->extra = json_pack("{s:s, s:I, s:I, s:I}", "kick", st->ops->kick_name,
+	res->extra = json_pack("{s:s, s:I, s:I, s:I, s:I}", "kick", st->ops->kick_name,
 			       "rekicks", (json_int_t)rekicks, "kick_errors", (json_int_t)kick_errors,
-			       "clock_skew_samples", (json_int_t)clock_skew);
+			       "clock_skew_samples", (json_int_t)clock_skew,
+			       "observations_overwritten", (json_int_t)log_overruns);
 	engine__report(st->engine, res, res->sent, st->ops->kick_is_interrupt, placement);
 }
 
@@ -543,5 +633,6 @@ int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_re
 	for (unsigned i = 0; i < st.nsenders; i++)
 		sender__destroy(st.senders[i]);
 	free(st.senders);
+	sem_destroy(&st.finished);
 	return res->error[0] ? -1 : ret;
 }

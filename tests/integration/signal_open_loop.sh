@@ -14,6 +14,17 @@ ks_check "open loop: nothing lost, every kick accounted for" ks_jq "$report" \
 ks_check "open loop: the report records rate and burst" ks_jq "$report" \
 	'.config.rate_hz == 20000 and .config.burst == 4'
 
+# Far above what one sender reaches: it kicks back to back and reads the
+# observer's log in batches, which must neither overrun nor miss a delivery.
+report=$KS_TMP/saturated.json
+ks_run_status 0 "open loop at 5 MHz, faster than a sender goes" run --scenario signal \
+	--rate 5000000 --count 20000 --deadline 1000 --quiet --output "$report"
+ks_check "saturated: every kick accounted for, no log entry overwritten" ks_jq "$report" \
+	'.scenarios[0] | .counts.lost == 0 and .counts.sent == 20000 and
+	 .counts.sent == .counts.delivered + .counts.coalesced and .details.observations_overwritten == 0'
+ks_check "saturated: one latency sample per delivered request" ks_jq "$report" \
+	'.scenarios[0] | .latency_ns.count == .counts.delivered and .counts.delivered > 0'
+
 for pattern in one-to-all all-to-all; do
 	report=$KS_TMP/$pattern.json
 	ks_run_status 0 "closed loop, pattern $pattern, 2 senders" run --scenario signal \

@@ -13,8 +13,8 @@
  *     share of the raw kick rate the tool's bookkeeping leaves (target
  *     >= 0.95). The target vCPU is halted by default: each kick then costs
  *     the same wake-up, where a running target makes the cost depend on
- *     where its thread happens to be (--running shows it). Rounds use a
- *     fresh VM and alternate the order of the loops.
+ *     where its thread happens to be (--running shows it). Each round uses
+ *     a fresh VM and interleaves short slices of the three loops.
  *  3. Peak RSS of `kickstorm run` at two --duration values: histograms and
  *     rings are sized up front, so memory must not grow with the kicks.
  *
@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #define STORM_RATE_HZ 100000000ull      /* --rate's ceiling: far above any sender */
+#define SLICES 10                       /* per loop and round, interleaved */
 
 struct bench_opts {
 	const char *kickstorm;
@@ -144,7 +145,7 @@ static int kvm_env__open(struct kvm_env *env, const struct bench_opts *bo)
 	env->cfg.senders = 1;
 	env->cfg.target = bo->running ? TARGET_RUNNING : TARGET_HALTED;
 	env->cfg.rate_hz = STORM_RATE_HZ;
-	env->cfg.duration_s = bo->phase_s;
+	env->cfg.duration_s = bo->phase_s / SLICES;
 	env->cfg.quiet = true;
 	atomic_init(&env->interrupted, false);
 	return 0;
@@ -208,8 +209,8 @@ static void *hand_loop__thread(void *arg)
 	return NULL;
 }
 
-/* Kicks per second of a hand-written loop on e's vCPU 0. */
-static double hand_loop__run(struct kvm_env *env, struct engine *e, int cpu, bool publish)
+/* Kicks of a hand-written loop on e's vCPU 0, for one slice. */
+static uint64_t hand_loop__run(struct kvm_env *env, struct engine *e, int cpu, bool publish)
 {
 	struct hand_loop h = { .env = env, .cpu = cpu, .target = e->vm.vcpus[0].thread,
 			       .slot = publish ? &e->vm.vcpus[0].mb->slot[0] : NULL };
@@ -220,21 +221,21 @@ static double hand_loop__run(struct kvm_env *env, struct engine *e, int cpu, boo
 	if (pthread_create(&t, NULL, hand_loop__thread, &h))
 		return 0;
 	pthread_join(t, NULL);
-	return (double)h.kicks / env->cfg.duration_s;
+	return h.kicks;
 }
 
-/* Kicks per second of kickstorm's own sender loop on e's vCPU 0. */
-static double storm_loop__run(struct engine *e, uint64_t *rekicks)
+/* Kicks of kickstorm's own sender loop on e's vCPU 0, for one slice. */
+static uint64_t storm_loop__run(struct engine *e, uint64_t *rekicks)
 {
 	struct scenario_result res;
-	double rate;
+	uint64_t sent;
 
 	scenario_result__init(&res, scenario__find("signal"));
 	storm__run(e, &bench_ops, &res);
-	rate = (double)res.sent / e->ctx->cfg->duration_s;
-	*rekicks = (uint64_t)json_integer_value(json_object_get(res.extra, "rekicks"));
+	sent = res.sent;
+	*rekicks += (uint64_t)json_integer_value(json_object_get(res.extra, "rekicks"));
 	scenario_result__release(&res);
-	return rate;
+	return sent;
 }
 
 static double median_of(double *v, unsigned n)
@@ -258,7 +259,12 @@ struct loop_rates {
 	unsigned rounds;
 };
 
-/* One round on a fresh VM. The publishing loop continues the storm's sequences, so it runs after it. */
+/*
+ * One round on a fresh VM: SLICES short turns of each loop, interleaved in
+ * rotating order, so that whatever slows the host down for a while slows
+ * all three alike. Each storm and publishing loop goes on from the slot's
+ * last sequence, as a request would.
+ */
 static int sender_round(struct kvm_env *env, struct scenario_ctx *ctx, struct loop_rates *lr)
 {
 	const struct engine_options eo = {
@@ -268,20 +274,29 @@ static int sender_round(struct kvm_env *env, struct scenario_ctx *ctx, struct lo
 	};
 	unsigned r = lr->rounds;
 	int cpu = ctx->plan.sender_cpu[0];
-	uint64_t rekicks = 0;
+	uint64_t rekicks = 0, hand = 0, publish = 0, storm = 0;
+	double seconds = SLICES * env->cfg.duration_s;
 	struct engine e;
 
 	if (engine__start(&e, ctx, &eo) < 0)
 		return -1;
-	if (r % 2) {
-		lr->storm[r] = storm_loop__run(&e, &rekicks);
-		lr->publish[r] = hand_loop__run(env, &e, cpu, true);
-		lr->hand[r] = hand_loop__run(env, &e, cpu, false);
-	} else {
-		lr->hand[r] = hand_loop__run(env, &e, cpu, false);
-		lr->storm[r] = storm_loop__run(&e, &rekicks);
-		lr->publish[r] = hand_loop__run(env, &e, cpu, true);
+	for (unsigned i = 0; i < SLICES; i++) {
+		for (unsigned k = 0; k < 3; k++) {
+			switch ((r + i + k) % 3) {
+			case 0:
+				hand += hand_loop__run(env, &e, cpu, false);
+				break;
+			case 1:
+				storm += storm_loop__run(&e, &rekicks);
+				break;
+			default:
+				publish += hand_loop__run(env, &e, cpu, true);
+			}
+		}
 	}
+	lr->hand[r] = (double)hand / seconds;
+	lr->publish[r] = (double)publish / seconds;
+	lr->storm[r] = (double)storm / seconds;
 	/*
 	 * engine__stop destroys the VM even when a vCPU thread did not leave
 	 * KVM_RUN in its 2 s; on an overloaded host give it longer, and leave
@@ -349,10 +364,10 @@ static void bench_sender_loop(const struct bench_opts *bo)
 		goto out;
 	}
 	printf("  signal scenario's kick (pthread_kill) of 1 %s vCPU on CPU %d, sender on CPU %d,\n"
-	       "  open loop as fast as it goes; %u rounds of %.2f s per loop, order alternating\n"
+	       "  open loop as fast as it goes; %u rounds of %.2f s per loop, in %u interleaved slices\n"
 	       "  %-8s  %14s %14s %14s %8s %9s\n", bo->running ? "running" : "halted",
 	       ctx.plan.vcpu_cpu[0], ctx.plan.sender_cpu[0],
-	       bo->rounds, bo->phase_s, "", "kick only/s", "kick+publish/s", "kickstorm/s", "ratio",
+	       bo->rounds, bo->phase_s, SLICES, "", "kick only/s", "kick+publish/s", "kickstorm/s", "ratio",
 	       "re-kicks");
 	for (unsigned r = 0; r < bo->rounds && r < MAX_ROUNDS; r++) {
 		int ret = sender_round(&env, &ctx, &lr);

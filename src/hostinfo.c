@@ -136,7 +136,7 @@ static void host__cpuid(struct host_facts *f)
 		memcpy(f->cpu_vendor + 8, &c, 4);
 		f->cpu_vendor[12] = '\0';
 	}
-	if (__get_cpuid_max(0x80000000u, NULL) >= CPUID_BRAND_LAST) {
+	if ((unsigned)__get_cpuid_max(0x80000000u, NULL) >= CPUID_BRAND_LAST) {
 		for (unsigned leaf = CPUID_BRAND_FIRST; leaf <= CPUID_BRAND_LAST; leaf++) {
 			uint32_t *r = &brand[(leaf - CPUID_BRAND_FIRST) * 4];
 

@@ -398,6 +398,9 @@ static void sender__open_loop(struct storm_sender *s)
 			sender__collect_all(s, now);
 			unread = 0;
 			sender__wait_step(s);
+		} else if (st->yield) {
+			/* Overcommitted: let the vCPU that shares our CPU take the kicks. */
+			sender__wait_step(s);
 		}
 	}
 	/* Let the last requests land or time out. */

@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kickstorm=${1:-$here/../kickstorm}
 total=${SOAK_SECONDS:-600}
 out=${SOAK_DIR:-$(mktemp -d /tmp/kickstorm-soak.XXXXXX)}
+mkdir -p "$out" || exit 2
 scenarios=$("$kickstorm" list | grep '^[a-z]' | grep -v '^floor$' | paste -sd, -)
 rounds=3
 per_run=$(( total / rounds ))

@@ -24,6 +24,8 @@ static void *gpa_to_hva(struct vm *vm, uint64_t gpa)
 	return (char *)vm->low_mem + gpa;
 }
 
+_Static_assert(MB_GPA(KS_MAX_VCPUS) <= 1ull << 30, "every mailbox inside the 1 GiB identity map");
+
 static void vm__build_page_tables(struct vm *vm)
 {
 	uint64_t *pml4 = gpa_to_hva(vm, GUEST_PML4_GPA);

@@ -288,11 +288,17 @@ static void sender__closed_loop(struct storm_sender *s)
 	}
 }
 
+/* Open loop: the newest of t's sequences that is delivered, coalesced or lost. */
+static uint64_t target__resolved(const struct storm_target *t)
+{
+	return t->acked > t->lost_upto ? t->acked : t->lost_upto;
+}
+
 /* Open loop: one observation of t, seq seen at obs_tsc. */
 static void sender__account(struct storm_sender *s, struct storm_target *t, uint64_t seq,
 			    uint64_t obs_tsc)
 {
-	uint64_t base = t->acked > t->lost_upto ? t->acked : t->lost_upto;
+	uint64_t base = target__resolved(t);
 
 	/* Older than what is accounted (a repeat, or a request already counted lost)? */
 	if (seq <= t->acked || seq > t->seq)
@@ -327,7 +333,7 @@ static void sender__collect(struct storm_sender *s, struct storm_target *t, uint
 		sender__account(s, t, __atomic_load_n(&o->seq, __ATOMIC_RELAXED),
 				__atomic_load_n(&o->tsc, __ATOMIC_RELAXED));
 	}
-	base = t->acked > t->lost_upto ? t->acked : t->lost_upto;
+	base = target__resolved(t);
 	if (t->seq == base)
 		return;
 
@@ -356,7 +362,7 @@ static bool sender__pending(struct storm_sender *s)
 	for (unsigned i = 0; i < s->ntargets; i++) {
 		struct storm_target *t = &s->targets[i];
 
-		if (t->seq > t->acked && t->seq > t->lost_upto)
+		if (t->seq > target__resolved(t))
 			return true;
 	}
 	return false;

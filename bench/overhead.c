@@ -5,7 +5,7 @@
  *  1. ns per histogram__record and per timestamp (clock__tsc, rdtscp, and
  *     clock_gettime for scale): the work a measuring thread adds to a kick.
  *  2. The sender loop's kick rate against minimal hand-written loops that
- *     issue the same kick (pthread_kill of the same vCPU thread of the same
+ *     issue the same kick (the tagged SIGUSR1 of the same vCPU thread of the same
  *     VM, from the same CPU, for the same time) in the same run: one that
  *     only kicks, one that also publishes the request's sequence number.
  *     The storm is the signal scenario's, open loop at a rate no sender
@@ -159,15 +159,14 @@ static void kvm_env__close(struct kvm_env *env)
 		close(env->kvm_fd);
 }
 
-static int signal_kick(void *arg, unsigned sender, struct vcpu *target)
+static int signal_kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
 {
 	(void)arg;
-	(void)sender;
-	return pthread_kill(target->thread, KICK_SIGNAL) ? -EINVAL : 0;
+	return vcpu__send_kick(target, sender, seq);
 }
 
 static const struct storm_ops bench_ops = {
-	.kick_name = "pthread_kill",
+	.kick_name = "rt_tgsigqueueinfo (SIGUSR1)",
 	.kick = signal_kick,
 	.to_host_tsc = storm__host_tsc,
 };
@@ -175,7 +174,7 @@ static const struct storm_ops bench_ops = {
 struct hand_loop {
 	const struct kvm_env *env;
 	int cpu;
-	pthread_t target;
+	struct vcpu *target;
 	struct mb_slot *slot;           /* publish a sequence before each kick; NULL = kick only */
 	uint64_t end_tsc;
 	uint64_t kicks, errors;
@@ -191,7 +190,7 @@ static void *hand_loop__thread(void *arg)
 		topology__bind_self(h->env->topo, h->cpu);
 	if (!h->slot) {
 		while (clock__tsc() < h->end_tsc) {
-			if (pthread_kill(h->target, KICK_SIGNAL))
+			if (vcpu__send_kick(h->target, 0, 0))
 				h->errors++;
 			h->kicks++;
 		}
@@ -202,7 +201,7 @@ static void *hand_loop__thread(void *arg)
 	while (clock__tsc() < h->end_tsc) {
 		/* Pairs with the observer's acquire load, as in sender__publish. */
 		__atomic_store_n(&h->slot->pub_seq, ++seq, __ATOMIC_RELEASE);
-		if (pthread_kill(h->target, KICK_SIGNAL))
+		if (vcpu__send_kick(h->target, 0, seq))
 			h->errors++;
 		h->kicks++;
 	}
@@ -212,7 +211,7 @@ static void *hand_loop__thread(void *arg)
 /* Kicks of a hand-written loop on e's vCPU 0, for one slice. */
 static uint64_t hand_loop__run(struct kvm_env *env, struct engine *e, int cpu, bool publish)
 {
-	struct hand_loop h = { .env = env, .cpu = cpu, .target = e->vm.vcpus[0].thread,
+	struct hand_loop h = { .env = env, .cpu = cpu, .target = &e->vm.vcpus[0],
 			       .slot = publish ? &e->vm.vcpus[0].mb->slot[0] : NULL };
 	pthread_t t;
 
@@ -228,12 +227,15 @@ static uint64_t hand_loop__run(struct kvm_env *env, struct engine *e, int cpu, b
 static uint64_t storm_loop__run(struct engine *e, uint64_t *rekicks)
 {
 	struct scenario_result res;
+	struct storm_summary sum = { 0 };
 	uint64_t sent;
 
 	scenario_result__init(&res, scenario__find("signal"));
-	storm__run(e, &bench_ops, &res);
-	sent = res.sent;
-	*rekicks += (uint64_t)json_integer_value(json_object_get(res.extra, "rekicks"));
+	storm__run(e, &bench_ops, &res, &sum);
+	json_decref(sum.senders);
+	json_decref(sum.threads);
+	sent = res.kicks.sent;
+	*rekicks += res.kicks.rekicks;
 	scenario_result__release(&res);
 	return sent;
 }
@@ -363,7 +365,7 @@ static void bench_sender_loop(const struct bench_opts *bo)
 		printf("  skipped: no CPU to place threads on\n");
 		goto out;
 	}
-	printf("  signal scenario's kick (pthread_kill) of 1 %s vCPU on CPU %d, sender on CPU %d,\n"
+	printf("  signal scenario's kick (tagged SIGUSR1) of 1 %s vCPU on CPU %d, sender on CPU %d,\n"
 	       "  open loop as fast as it goes; %u rounds of %.2f s per loop, in %u interleaved slices\n"
 	       "  %-8s  %14s %14s %14s %8s %9s\n", bo->running ? "running" : "halted",
 	       ctx.plan.vcpu_cpu[0], ctx.plan.sender_cpu[0],

@@ -42,6 +42,7 @@ void config__defaults(struct ks_config *cfg)
 	cfg->pattern = PATTERN_ONE_TO_ONE;
 	cfg->protocol = PROTOCOL_IMMEDIATE_EXIT;
 	cfg->deadline_ms = KS_DEFAULT_DEADLINE_MS;
+	cfg->lost_after_ms = KS_DEFAULT_LOST_AFTER_MS;
 	cfg->placement = PLACEMENT_COMPACT;
 	cfg->seed = 1;
 	cfg->repeat = 1;
@@ -179,7 +180,7 @@ static int parse_sweep(struct ks_config *cfg, const char *list)
 
 enum {
 	OPT_SCENARIO = 256, OPT_VCPUS, OPT_SENDERS, OPT_DURATION, OPT_COUNT, OPT_RATE,
-	OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE, OPT_GAP, OPT_DEADLINE,
+	OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE, OPT_GAP, OPT_DEADLINE, OPT_LOST_AFTER,
 	OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_OUTPUT, OPT_QUIET, OPT_SWEEP, OPT_REPEAT,
 	OPT_HELP,
 };
@@ -198,6 +199,7 @@ static const struct option run_options[] = {
 	{ "race-window", required_argument, NULL, OPT_RACE },
 	{ "gap", required_argument, NULL, OPT_GAP },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "lost-after", required_argument, NULL, OPT_LOST_AFTER },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -245,6 +247,10 @@ static int parse_one(struct ks_config *cfg, int opt)
 		cfg->gap_given = true;
 		break;
 	case OPT_DEADLINE: U64_OPTION("--deadline", deadline_ms, 1, 600000, "1-600000 ms"); break;
+	case OPT_LOST_AFTER:
+		U64_OPTION("--lost-after", lost_after_ms, 1, 3600000, "1-3600000 ms");
+		cfg->lost_after_given = true;
+		break;
 	case OPT_SEED: U64_OPTION("--seed", seed, 0, INT64_MAX, "0-9223372036854775807"); break;
 	case OPT_REPEAT: U64_OPTION("--repeat", repeat, 1, 1000, "1-1000"); break;
 	case OPT_DURATION:
@@ -288,6 +294,14 @@ static int config__check(struct ks_config *cfg)
 {
 	if (cfg->burst > 1 && !cfg->rate_hz) {
 		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0\n", cfg->burst);
+		return KS_EXIT_USAGE;
+	}
+	/* The loss window never ends before the deadline: a late request is not lost. */
+	if (!cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms)
+		cfg->lost_after_ms = cfg->deadline_ms;
+	if (cfg->lost_after_ms < cfg->deadline_ms) {
+		fprintf(stderr, "kickstorm run: --lost-after %u is shorter than --deadline %u "
+			"(allowed: at least the deadline)\n", cfg->lost_after_ms, cfg->deadline_ms);
 		return KS_EXIT_USAGE;
 	}
 	if (!cfg->count && !cfg->duration_s)
@@ -351,7 +365,9 @@ void config__print_run_usage(FILE *out)
 	      "  --race-window NS       delay between the vCPU thread's request check and KVM_RUN\n"
 	      "  --gap NS               closed loop: random pause of up to NS before each kick\n"
 	      "                         (default 0 for running targets, 1000000 for halted/mixed)\n"
-	      "  --deadline MS          a kick not observed within MS is lost (default 10)\n"
+	      "  --deadline MS          a request observed within MS is delivered, after it late (default 10)\n"
+	      "  --lost-after MS        a request still unobserved after MS is lost and re-kicked\n"
+	      "                         (default 1000, and never below --deadline)\n"
 	      "  --cpus LIST            CPUs to use, e.g. 0-3,8 (default: all allowed)\n"
 	      "  --placement POLICY     compact, scatter or none (default compact)\n"
 	      "  --seed N               seed for randomised gaps (default 1)\n"
@@ -373,7 +389,7 @@ json_t *config__to_json(const struct ks_config *cfg)
 	for (unsigned i = 0; i < cfg->nsweep; i++)
 		json_array_append_new(sweep, json_integer(cfg->sweep_vcpus[i]));
 	return json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
-			 " s:o, s:s, s:I, s:o, s:i}",
+			 " s:i, s:o, s:s, s:I, s:o, s:i}",
 			 "scenarios", names, "vcpus", cfg->vcpus, "senders", cfg->senders,
 			 "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
 			 "rate_hz", (json_int_t)cfg->rate_hz, "burst", cfg->burst,
@@ -382,6 +398,7 @@ json_t *config__to_json(const struct ks_config *cfg)
 			 "protocol", protocol__name(cfg->protocol),
 			 "race_window_ns", (json_int_t)cfg->race_window_ns,
 			 "gap_ns", (json_int_t)cfg->gap_ns, "deadline_ms", cfg->deadline_ms,
+			 "lost_after_ms", cfg->lost_after_ms,
 			 "cpus", cpus, "placement", placement__name(cfg->placement),
 			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep, "repeat", cfg->repeat);
 }

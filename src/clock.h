@@ -42,6 +42,12 @@ struct tsc_clock {
 	uint64_t calibrated_khz;
 };
 
+/*
+ * What the calibration can be off by: the median of five 10 ms windows, each
+ * bounded by clock reads a microsecond or so apart.
+ */
+#define CLOCK_CALIBRATION_PPM 500
+
 /* Calibrates against CLOCK_MONOTONIC_RAW; returns -1 without an invariant TSC. */
 int clock__init(struct tsc_clock *c, char *why, size_t why_len);
 /* Prefers KVM's own figure when it agrees with the calibration within 1%. */

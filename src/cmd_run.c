@@ -6,6 +6,7 @@
 #include "hostinfo.h"
 #include "report.h"
 #include "scenario.h"
+#include "schedstat.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -109,7 +110,7 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 		fputc('\n', stderr);
 	if (res.error[0] && !strstr(res.error, "not available on this host"))
 		rs->failed++;
-	rs->lost += res.lost;
+	rs->lost += res.tally.outcome[LEDGER_LOST] + res.kicks.window.lost;
 	report__add(&rs->report, &res, &rs->clock);
 	scenario_result__release(&res);
 	return 0;
@@ -158,7 +159,7 @@ static int run__setup(struct run_state *rs)
 		fprintf(stderr, "kickstorm run: cannot run: %s\n", why);
 		return KS_EXIT_SKIP;
 	}
-	if (vcpu__install_kick_handler() < 0)
+	if (vcpu__install_kick_handler() < 0 || stopwatch__install() < 0)
 		return KS_EXIT_FAIL;
 	return 0;
 }

@@ -194,10 +194,11 @@ static int check_top(const json_t *root, char *why, size_t why_len)
 		ks_format(why, why_len, "not a kickstorm report: no \"schema_version\"");
 		return -1;
 	}
-	if (!json_is_integer(v) || json_integer_value(v) != REPORT_SCHEMA_VERSION) {
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > REPORT_SCHEMA_VERSION) {
 		char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
-		ks_format(why, why_len, "schema_version %s is not supported (allowed: %d)",
+		ks_format(why, why_len, "schema_version %s is not supported (allowed: 1-%d)",
 			  text ? text : "?", REPORT_SCHEMA_VERSION);
 		free(text);
 		return -1;

@@ -38,6 +38,8 @@ struct ks_config {
 	uint64_t gap_ns;
 	bool gap_given;
 	unsigned deadline_ms;
+	unsigned lost_after_ms;     /* loss window: unobserved this long is lost */
+	bool lost_after_given;
 	int cpus[KS_MAX_CPUS];
 	unsigned ncpus;             /* 0 = every CPU this process may use */
 	enum placement_policy placement;
@@ -51,6 +53,8 @@ struct ks_config {
 
 #define KS_DEFAULT_COUNT 2000
 #define KS_DEFAULT_DEADLINE_MS 10
+/* Long enough that a paused or starved host does not make a late request lost. */
+#define KS_DEFAULT_LOST_AFTER_MS 1000
 /*
  * Closed loops against halted targets pause up to this long before each
  * kick unless --gap says otherwise: kicking again the moment the handler ran

@@ -83,7 +83,8 @@ halt:
  *        r15 + t * MB_SIZE (mailboxes are identity mapped)
  *   r14  mask of target vCPUs
  *   r13  newest sequence published
- *   r12  deadline in TSC ticks
+ * The sender keeps no account of outcomes: it logs what it published and
+ * what its targets observed, and the host's ledger decides (ipi.c).
  */
 ipi_sender:
 	movq	$IPI_STATE_SENDING, %gs:MB_IPI_STATE
@@ -92,7 +93,6 @@ ipi_sender:
 	add	$(MB_BASE_GPA + MB_SLOTS), %r15
 	mov	%gs:MB_IPI_TARGETS, %r14
 	xor	%r13d, %r13d
-	mov	%gs:MB_IPI_DEADLINE, %r12
 	cmpq	$0, %gs:MB_IPI_INTERVAL
 	je	1f
 	call	ipi_open_loop
@@ -175,48 +175,51 @@ ipi_read_obs:
 3:	ret
 
 /*
- * Appends a sample: rdi = from, rsi = observed, rdx = ICR-write TSC,
- * rcx = target | flags << 32. Waits for the host to make room; drops the
- * sample only when the host aborts. Clobbers rax, r8.
+ * Appends an event: rdi = a, rsi = b, rdx = c, rcx = target | kind << 32.
+ * Waits for the host to make room; drops the event only when the host
+ * aborts. Clobbers rax, r8.
  */
 ipi_append:
 1:	mov	%gs:MB_IPI_RING_HEAD, %rax
 	mov	%rax, %r8
 	sub	%gs:MB_IPI_RING_TAIL, %r8
-	cmp	$IPI_SAMPLE_RING, %r8
+	cmp	$IPI_EVENT_RING, %r8
 	jb	2f
 	cmpl	$IPI_STOP_ABORT, %gs:MB_IPI_STOP
 	je	3f
 	pause
 	jmp	1b
-2:	and	$(IPI_SAMPLE_RING - 1), %eax
-	shl	$IPI_SAMPLE_SHIFT, %rax
-	mov	%rdi, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_FROM)(%rax)
-	mov	%rsi, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_OBS)(%rax)
-	mov	%rdx, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_ICR)(%rax)
-	mov	%rcx, %gs:(MB_IPI_SAMPLES + IPI_SAMPLE_TARGET)(%rax)
-	/* x86 keeps stores in order: a host that reads the head first sees the sample it covers. */
+2:	and	$(IPI_EVENT_RING - 1), %eax
+	shl	$IPI_EVENT_SHIFT, %rax
+	mov	%rdi, %gs:(MB_IPI_EVENTS + IPI_EVENT_A)(%rax)
+	mov	%rsi, %gs:(MB_IPI_EVENTS + IPI_EVENT_B)(%rax)
+	mov	%rdx, %gs:(MB_IPI_EVENTS + IPI_EVENT_C)(%rax)
+	mov	%rcx, %gs:(MB_IPI_EVENTS + IPI_EVENT_TARGET)(%rax)
+	/* x86 keeps stores in order: a host that reads the head first sees the event it covers. */
 	incq	%gs:MB_IPI_RING_HEAD
 3:	ret
 
-/* Counts the bits of rcx into the u64 at gs:rdx. Clobbers rcx, rax. */
-ipi_add_bits:
-1:	test	%rcx, %rcx
-	jz	2f
-	lea	-1(%rcx), %rax
-	and	%rax, %rcx
-	incq	%gs:(%rdx)
-	jmp	1b
-2:	ret
+/* Logs sequence r13: due at rsi, ICR written at rdx. Clobbers rax, rcx, rdi, r8. */
+ipi_log_pub:
+	mov	%r13, %rdi
+	mov	$IPI_EV_PUB, %ecx
+	shl	$32, %rcx
+	jmp	ipi_append
+
+/* Logs that target rcx observed sequence rdi at rsi. Clobbers rax, rcx, rdx, r8. */
+ipi_log_obs:
+	mov	$IPI_EV_OBS, %eax
+	shl	$32, %rax
+	or	%rax, %rcx
+	xor	%edx, %edx
+	jmp	ipi_append
 
 /*
- * Closed loop: publish, write the ICR, wait until every target observed the
- * sequence. A target still silent at the deadline has lost it: counted once,
- * the ICR is written again, and the wait goes on (the request stays
- * outstanding, as the host senders do it). A late observation of a lost
- * sequence is not a delivery.
- *   rbx  ICR-write TSC of r13     rbp  deadline TSC
- *   r11  targets yet to observe   r10  targets counted lost for r13
+ * Closed loop: publish, write the ICR, log it, and wait until every target
+ * observed the sequence, logging each observation. A sequence the target
+ * never observes is the host's to declare lost; the host then kicks the
+ * target itself, and the wait ends when that kick is observed.
+ *   r11  targets yet to observe   r9  targets left in this pass
  */
 ipi_closed_loop:
 	mov	%gs:MB_IPI_SEED, %rax
@@ -229,10 +232,10 @@ ipi_closed_loop:
 	call	ipi_pause
 5:	inc	%r13
 	call	ipi_publish
-	mov	%rax, %rbx
-	lea	(%rax, %r12), %rbp
+	mov	%rax, %rsi
+	mov	%rax, %rdx
+	call	ipi_log_pub
 	mov	%r14, %r11
-	xor	%r10d, %r10d
 1:	mov	%r11, %r9
 2:	test	%r9, %r9
 	jz	3f
@@ -240,36 +243,18 @@ ipi_closed_loop:
 	btr	%rdi, %r9
 	call	ipi_read_obs
 	cmp	%r13, %rax
-	jne	2b
+	jb	2b
 	btr	%rdi, %r11
-	bt	%rdi, %r10
-	jc	2b
-	incq	%gs:MB_IPI_DELIVERED
 	mov	%rdi, %rcx
+	mov	%rax, %rdi
 	mov	%rdx, %rsi
-	mov	%rbx, %rdi
-	mov	%rbx, %rdx
-	call	ipi_append
+	call	ipi_log_obs
 	jmp	2b
 3:	test	%r11, %r11
 	jz	0b
 	cmpl	$IPI_STOP_ABORT, %gs:MB_IPI_STOP
 	je	9f
-	rdtsc
-	shl	$32, %rdx
-	or	%rdx, %rax
-	cmp	%rbp, %rax
-	jbe	4f
-	lea	(%rax, %r12), %rbp
-	mov	%r10, %rcx
-	not	%rcx
-	and	%r11, %rcx
-	or	%r11, %r10
-	mov	$MB_IPI_LOST, %edx
-	call	ipi_add_bits
-	incq	%gs:MB_IPI_RESENDS
-	call	ipi_write_icr
-4:	pause
+	pause
 	jmp	1b
 9:	ret
 
@@ -310,19 +295,20 @@ ipi_pause:
 
 /*
  * Open loop: a burst of MB_IPI_BURST sequences is due every MB_IPI_INTERVAL
- * ticks from t0, and the schedule never slips, so latency is taken from when
- * a sequence was due (coordinated omission). At most IPI_PUB_RING sequences
- * are outstanding: when a target falls that far behind, sending waits, and
- * the wait shows up as latency.
+ * ticks, and the schedule never slips, so the host takes latency from when
+ * a sequence was due (coordinated omission). At most MB_IPI_MAX_OUT
+ * sequences are published ahead of what every target was seen to observe:
+ * when a target falls that far behind, sending waits, and the wait shows up
+ * as latency.
  */
 ipi_open_loop:
+	call	ipi_start_logs
 	rdtsc
 	shl	$32, %rdx
 	or	%rdx, %rax
-	mov	%rax, %gs:MB_IPI_T0
 	mov	%rax, %gs:MB_IPI_NEXT
 	movq	$0, %gs:MB_IPI_BURST_LEFT
-	movq	$0, %gs:MB_IPI_MIN_RESOLVED
+	movq	$0, %gs:MB_IPI_MIN_SEEN
 1:	call	ipi_may_send
 	test	%eax, %eax
 	jz	5f
@@ -333,110 +319,108 @@ ipi_open_loop:
 	or	%rdx, %rax
 	cmp	%gs:MB_IPI_NEXT, %rax
 	jb	4f
-	mov	%gs:MB_IPI_BURST, %rax
-	mov	%rax, %gs:MB_IPI_BURST_LEFT
+	mov	%gs:MB_IPI_NEXT, %rax
+	mov	%rax, %gs:MB_IPI_DUE
 	mov	%gs:MB_IPI_INTERVAL, %rax
 	add	%rax, %gs:MB_IPI_NEXT
+	mov	%gs:MB_IPI_BURST, %rax
+	mov	%rax, %gs:MB_IPI_BURST_LEFT
 2:	mov	%r13, %rax
-	sub	%gs:MB_IPI_MIN_RESOLVED, %rax
-	cmp	$IPI_PUB_RING, %rax
+	sub	%gs:MB_IPI_MIN_SEEN, %rax
+	cmp	%gs:MB_IPI_MAX_OUT, %rax
 	jae	4f
 	inc	%r13
 	call	ipi_publish
-	mov	%r13, %rcx
-	and	$(IPI_PUB_RING - 1), %ecx
-	mov	%rax, %gs:MB_IPI_PUB_TSC(, %rcx, 8)
+	mov	%gs:MB_IPI_DUE, %rsi
+	mov	%rax, %rdx
+	call	ipi_log_pub
 	/* As the host senders do: look at the targets after every burst, even when behind schedule. */
 	decq	%gs:MB_IPI_BURST_LEFT
 	jnz	1b
 4:	call	ipi_collect
 	pause
 	jmp	1b
-	/* Sending is over: settle every outstanding sequence. */
+	/* Sending is over: log until every target observed the newest sequence. */
 5:	cmpl	$IPI_STOP_ABORT, %gs:MB_IPI_STOP
 	je	6f
 	call	ipi_collect
-	cmp	%r13, %gs:MB_IPI_MIN_RESOLVED
+	cmp	%r13, %gs:MB_IPI_MIN_SEEN
 	je	6f
 	pause
 	jmp	5b
 6:	ret
 
+/* Starts reading each target's observation log from where it is now. Clobbers rax, rsi, r10, r11. */
+ipi_start_logs:
+	mov	%r14, %r11
+1:	test	%r11, %r11
+	jz	2f
+	bsf	%r11, %r10
+	btr	%r10, %r11
+	mov	%r10, %rsi
+	shl	$MB_SIZE_SHIFT, %rsi
+	mov	SLOT_OBS_COUNT(%r15, %rsi), %rax
+	mov	%rax, %gs:MB_IPI_OBS_READ(, %r10, 8)
+	movq	$0, %gs:MB_IPI_SEEN(, %r10, 8)
+	jmp	1b
+2:	ret
+
 /*
- * Open loop: accounts for what each target observed since the last look,
- * as the host senders do (storm.h): a newer observation is one delivery,
- * the sequences it skipped are coalesced; sequences older than the deadline
- * and still unseen are lost, and the ICR is written again.
- *   rbp  now        rbx  oldest resolved sequence over the targets
- *   r11  targets to look at   r10  target   r9  its resolved sequence
+ * Open loop: logs every observation each target logged for us since the
+ * last look (mailbox.h: the entry, then the count that makes it visible;
+ * x86 keeps the loads in order), and the entries that were overwritten
+ * before we read them. Updates the newest sequence seen per target and
+ * their minimum.
+ *   r12  the target's slot   r11  targets to look at   r10  target
+ *   r9   its log count       rbp  entries read         rbx  minimum seen
+ * Clobbers rax, rbx, rcx, rdx, rsi, rdi, rbp, r8-r12.
  */
 ipi_collect:
-	rdtsc
-	shl	$32, %rdx
-	or	%rdx, %rax
-	mov	%rax, %rbp
 	mov	%r13, %rbx
 	mov	%r14, %r11
 1:	test	%r11, %r11
 	jz	9f
 	bsf	%r11, %r10
 	btr	%r10, %r11
-	mov	%gs:MB_IPI_RESOLVED(, %r10, 8), %r9
-	mov	%r10, %rdi
-	call	ipi_read_obs
-	cmp	%r9, %rax
-	jbe	3f
-	cmp	%r13, %rax
-	ja	3f
-	incq	%gs:MB_IPI_DELIVERED
-	mov	%rax, %rcx
-	sub	%r9, %rcx
-	dec	%rcx
-	add	%rcx, %gs:MB_IPI_COALESCED
-	mov	%rax, %r9
-	mov	%r9, %gs:MB_IPI_RESOLVED(, %r10, 8)
-	/* from = t0 + ((seq - 1) / burst) * interval: when seq was due */
-	mov	%rdx, %rsi
-	dec	%rax
-	xor	%edx, %edx
-	divq	%gs:MB_IPI_BURST
-	imul	%gs:MB_IPI_INTERVAL, %rax
-	add	%gs:MB_IPI_T0, %rax
-	mov	%rax, %rdi
-	mov	%r9, %rcx
-	and	$(IPI_PUB_RING - 1), %ecx
-	mov	%gs:MB_IPI_PUB_TSC(, %rcx, 8), %rdx
-	mov	$IPI_SAMPLE_F_SCHEDULED, %ecx
+	mov	%r10, %r12
+	shl	$MB_SIZE_SHIFT, %r12
+	add	%r15, %r12
+	mov	SLOT_OBS_COUNT(%r12), %r9
+	mov	%gs:MB_IPI_OBS_READ(, %r10, 8), %rbp
+	mov	%r9, %rdi
+	sub	%rbp, %rdi
+	cmp	$MB_OBS_RING, %rdi
+	jbe	2f
+	sub	$MB_OBS_RING, %rdi
+	lea	-MB_OBS_RING(%r9), %rbp
+	mov	$IPI_EV_OVERRUN, %ecx
 	shl	$32, %rcx
 	or	%r10, %rcx
+	xor	%esi, %esi
+	xor	%edx, %edx
 	call	ipi_append
-3:	cmp	%r13, %r9
-	je	6f
-	lea	1(%r9), %rcx
-	mov	%rcx, %rsi
-4:	cmp	%r13, %rcx
-	ja	5f
-	mov	%rcx, %rax
-	and	$(IPI_PUB_RING - 1), %eax
-	mov	%rbp, %rdx
-	sub	%gs:MB_IPI_PUB_TSC(, %rax, 8), %rdx
-	cmp	%r12, %rdx
-	jbe	5f
-	inc	%rcx
-	jmp	4b
-5:	cmp	%rsi, %rcx
-	je	6f
-	lea	-1(%rcx), %r9
-	mov	%r9, %gs:MB_IPI_RESOLVED(, %r10, 8)
-	sub	%rsi, %rcx
-	add	%rcx, %gs:MB_IPI_LOST
-	incq	%gs:MB_IPI_RESENDS
-	call	ipi_write_icr
-6:	cmp	%rbx, %r9
+2:	cmp	%r9, %rbp
+	je	3f
+	mov	%rbp, %rax
+	and	$(MB_OBS_RING - 1), %eax
+	shl	$MB_OBS_SHIFT, %rax
+	add	%r12, %rax
+	mov	SLOT_OBS_RING(%rax), %rdi
+	mov	(SLOT_OBS_RING + 8)(%rax), %rsi
+	cmp	%gs:MB_IPI_SEEN(, %r10, 8), %rdi
+	jbe	4f
+	mov	%rdi, %gs:MB_IPI_SEEN(, %r10, 8)
+4:	mov	%r10, %rcx
+	call	ipi_log_obs
+	inc	%rbp
+	jmp	2b
+3:	mov	%rbp, %gs:MB_IPI_OBS_READ(, %r10, 8)
+	mov	%gs:MB_IPI_SEEN(, %r10, 8), %rax
+	cmp	%rbx, %rax
 	jae	1b
-	mov	%r9, %rbx
+	mov	%rax, %rbx
 	jmp	1b
-9:	mov	%rbx, %gs:MB_IPI_MIN_RESOLVED
+9:	mov	%rbx, %gs:MB_IPI_MIN_SEEN
 	ret
 
 /*

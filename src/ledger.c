@@ -57,6 +57,16 @@ void ledger_tally__merge(struct ledger_tally *dst, const struct ledger_tally *sr
 		histogram__merge(dst->latency[k], src->latency[k]);
 }
 
+struct histogram *ledger_tally__served(const struct ledger_tally *t)
+{
+	struct histogram *h = ks_aligned_zalloc(KS_CACHELINE, sizeof(*h));
+
+	histogram__merge(h, t->latency[SAMPLE_DELIVERED]);
+	histogram__merge(h, t->latency[SAMPLE_LATE]);
+	histogram__merge(h, t->latency[SAMPLE_COALESCED]);
+	return h;
+}
+
 uint64_t ledger_tally__accounted(const struct ledger_tally *t)
 {
 	uint64_t sum = 0;

@@ -100,6 +100,8 @@ void ledger_tally__init(struct ledger_tally *t);
 void ledger_tally__release(struct ledger_tally *t);
 /* Adds src's counts and histograms into dst. */
 void ledger_tally__merge(struct ledger_tally *dst, const struct ledger_tally *src);
+/* A new histogram of every served request: delivered, late and coalesced. */
+struct histogram *ledger_tally__served(const struct ledger_tally *t);
 /* Sum of the five outcomes; equals sent once every stream is finished. */
 uint64_t ledger_tally__accounted(const struct ledger_tally *t);
 

@@ -28,14 +28,17 @@
  *
  * A vCPU can also be a sender (the ipi scenario). Then its own mailbox holds:
  *  - a command line written by the host before the storm (targets, ICR value,
- *    count, deadline, pacing) plus the stop request;
- *  - a progress line written by the guest (state and counters);
- *  - the ring tail, written by the host as it drains samples, and a second
- *    command line (closed-loop pause);
- *  - guest-private state: the pacing schedule, per-target newest resolved
- *    sequence, and the ICR-write TSC of the last IPI_PUB_RING sequences;
- *  - a single-producer ring of samples, one per delivered request, that a
- *    host thread drains into a histogram.
+ *    count, pacing, how many sequences may be outstanding) plus the stop
+ *    request;
+ *  - a progress line written by the guest (state, requests sent);
+ *  - the event ring's tail, written by the host as it drains events;
+ *  - guest-private state: the pacing schedule, and per target the newest
+ *    sequence seen observed and the observation-log entries read;
+ *  - a single-producer ring of events the host drains into its ledger: one
+ *    PUB per sequence published (its due time and the TSC just before the
+ *    ICR write), one OBS per observation a target logged for this sender,
+ *    and an OVERRUN when the sender read a target's log too late. The
+ *    guest keeps no account of outcomes: the host's ledger decides them.
  * The sender publishes its sequence in slot <sender id> of each target's
  * mailbox (reached by absolute address: all mailboxes are identity mapped)
  * and writes the ICR with vector REQ_VECTOR(sender id); the target's handler
@@ -83,42 +86,39 @@
 #define MB_IPI_TARGETS		0x90	/* u64, bit t set: vCPU t receives */
 #define MB_IPI_NTARGETS		0x98	/* u64, bits set in MB_IPI_TARGETS */
 #define MB_IPI_COUNT		0xa0	/* u64, requests to send, one per target (a broadcast to 3 is 3); 0 = until stopped */
-#define MB_IPI_DEADLINE		0xa8	/* u64, TSC ticks before an unobserved request is lost */
+#define MB_IPI_MAX_OUT		0xa8	/* u64, open loop: sequences published but not yet seen observed by every target */
 #define MB_IPI_INTERVAL		0xb0	/* u64, TSC ticks between bursts; 0 = closed loop */
 #define MB_IPI_BURST		0xb8	/* u64, sequences per burst (open loop), >= 1 */
 /* Guest IPI sender: guest-written progress line. */
 #define MB_IPI_STATE		0xc0	/* u64, IPI_STATE_* */
 #define MB_IPI_SENT		0xc8	/* u64, requests published (sequences x targets) */
-#define MB_IPI_DELIVERED	0xd0	/* u64 */
-#define MB_IPI_COALESCED	0xd8	/* u64 */
-#define MB_IPI_LOST		0xe0	/* u64 */
-#define MB_IPI_RESENDS		0xe8	/* u64, ICR rewrites after a deadline passed */
-#define MB_IPI_RING_HEAD	0xf0	/* u64, samples written */
+#define MB_IPI_RING_HEAD	0xf0	/* u64, events written */
 #define MB_IPI_SEQ		0xf8	/* u64, newest sequence published */
 /* Guest IPI sender: host-written ring tail. */
-#define MB_IPI_RING_TAIL	0x100	/* u64, samples consumed */
+#define MB_IPI_RING_TAIL	0x100	/* u64, events consumed */
 /* Guest IPI sender: more of the host-written command. */
 #define MB_IPI_GAP		0x140	/* u64, closed loop: up to this many ticks of random pause before a send */
 #define MB_IPI_SEED		0x148	/* u64, non-zero seed of the pause generator */
 /* Guest IPI sender: guest-private state. */
-#define MB_IPI_T0		0x180	/* u64, open loop: TSC the schedule starts at */
 #define MB_IPI_NEXT		0x188	/* u64, open loop: TSC the next burst is due */
 #define MB_IPI_BURST_LEFT	0x190	/* u64, open loop: sequences of the due burst not yet sent */
-#define MB_IPI_MIN_RESOLVED	0x198	/* u64, open loop: oldest per-target resolved sequence */
+#define MB_IPI_MIN_SEEN		0x198	/* u64, open loop: oldest of the per-target newest observed sequences */
 #define MB_IPI_RNG		0x1a0	/* u64, closed loop: xorshift64 state */
-#define MB_IPI_RESOLVED		0x400	/* u64[MB_NSLOTS]: newest sequence delivered or given up, per target */
-#define MB_IPI_PUB_TSC		0x11000	/* u64[IPI_PUB_RING]: ICR-write TSC of sequence s at s % IPI_PUB_RING */
-#define IPI_PUB_RING		512
-#define MB_IPI_SAMPLES		0x12000	/* struct ipi_sample[IPI_SAMPLE_RING] */
-#define IPI_SAMPLE_RING		512
-#define IPI_SAMPLE_SIZE		32
-#define IPI_SAMPLE_SHIFT	5
-#define IPI_SAMPLE_FROM		0x00	/* u64, latency origin: ICR write, or the scheduled time (open loop) */
-#define IPI_SAMPLE_OBS		0x08	/* u64, target's TSC in its handler */
-#define IPI_SAMPLE_ICR		0x10	/* u64, TSC just before the ICR write */
-#define IPI_SAMPLE_TARGET	0x18	/* u32, target vCPU */
-#define IPI_SAMPLE_FLAGS	0x1c	/* u32, IPI_SAMPLE_F_* */
-#define IPI_SAMPLE_F_SCHEDULED	1	/* from is the open-loop schedule, not the ICR write */
+#define MB_IPI_DUE		0x1a8	/* u64, open loop: TSC the current burst was due */
+#define MB_IPI_SEEN		0x400	/* u64[MB_NSLOTS]: newest sequence each target was seen to observe */
+#define MB_IPI_OBS_READ		0x600	/* u64[MB_NSLOTS]: entries of each target's observation log read */
+#define MB_IPI_EVENTS		0x11000	/* struct ipi_event[IPI_EVENT_RING] */
+#define IPI_EVENT_RING		1024
+#define IPI_EVENT_SIZE		32
+#define IPI_EVENT_SHIFT		5
+#define IPI_EVENT_A		0x00	/* u64: PUB, OBS: the sequence; OVERRUN: entries missed */
+#define IPI_EVENT_B		0x08	/* u64: PUB: TSC the sequence was due; OBS: the target's TSC */
+#define IPI_EVENT_C		0x10	/* u64: PUB: TSC just before the ICR write */
+#define IPI_EVENT_TARGET	0x18	/* u32: OBS, OVERRUN: the target vCPU */
+#define IPI_EVENT_KIND		0x1c	/* u32: IPI_EV_* */
+#define IPI_EV_PUB		1
+#define IPI_EV_OBS		2
+#define IPI_EV_OVERRUN		3
 
 #define IPI_CMD_IDLE		0
 #define IPI_CMD_SEND		1
@@ -144,6 +144,7 @@
 #define MB_SLOT_SHIFT		10	/* guest.S: slot k at MB_SLOTS + (k << shift) */
 #define SLOT_PUB_SEQ		0x00	/* u64, written by the sender */
 #define SLOT_PUB_TSC		0x08	/* u64, sender's timestamp (guest senders) */
+#define SLOT_KICK_SEQ		0x10	/* u64, newest sequence whose kick was sent (host signal senders) */
 #define SLOT_OBS_SEQ		0x40	/* u64, newest sequence the observer saw */
 #define SLOT_OBS_TSC		0x48	/* u64, observer's TSC when it saw it */
 #define SLOT_OBS_GEN		0x50	/* u64, seqlock: odd while obs_seq/obs_tsc change */
@@ -187,6 +188,7 @@ struct mb_obs {
 struct mb_slot {
 	alignas(MB_SLOT_SIZE) uint64_t pub_seq;
 	uint64_t pub_tsc;
+	uint64_t kick_seq;
 	alignas(64) uint64_t obs_seq;
 	uint64_t obs_tsc;
 	uint64_t obs_gen;
@@ -194,13 +196,13 @@ struct mb_slot {
 	alignas(64) struct mb_obs obs_ring[MB_OBS_RING];
 };
 
-/* One delivered request of a guest sender (ipi scenario). */
-struct ipi_sample {
-	uint64_t from_tsc;
-	uint64_t obs_tsc;
-	uint64_t icr_tsc;
+/* One event of a guest sender (ipi scenario), for the host's ledger. */
+struct ipi_event {
+	uint64_t a;
+	uint64_t b;
+	uint64_t c;
 	uint32_t target;
-	uint32_t flags;
+	uint32_t kind;
 };
 
 struct mailbox {
@@ -218,29 +220,27 @@ struct mailbox {
 	uint64_t ipi_targets;
 	uint64_t ipi_ntargets;
 	uint64_t ipi_count;
-	uint64_t ipi_deadline;
+	uint64_t ipi_max_out;
 	uint64_t ipi_interval;
 	uint64_t ipi_burst;
 	alignas(64) uint64_t ipi_state;
 	uint64_t ipi_sent;
-	uint64_t ipi_delivered;
-	uint64_t ipi_coalesced;
-	uint64_t ipi_lost;
-	uint64_t ipi_resends;
+	uint64_t ipi_unused[4];
 	uint64_t ipi_ring_head;
 	uint64_t ipi_seq;
 	alignas(64) uint64_t ipi_ring_tail;
 	alignas(64) uint64_t ipi_gap;
 	uint64_t ipi_seed;
-	alignas(64) uint64_t ipi_t0;
+	alignas(64) uint64_t ipi_unused2;
 	uint64_t ipi_next;
 	uint64_t ipi_burst_left;
-	uint64_t ipi_min_resolved;
+	uint64_t ipi_min_seen;
 	uint64_t ipi_rng;
-	alignas(1024) uint64_t ipi_resolved[MB_NSLOTS];
+	uint64_t ipi_due;
+	alignas(1024) uint64_t ipi_seen[MB_NSLOTS];
+	uint64_t ipi_obs_read[MB_NSLOTS];
 	alignas(4096) struct mb_slot slot[MB_NSLOTS];
-	alignas(4096) uint64_t ipi_pub_tsc[IPI_PUB_RING];
-	struct ipi_sample ipi_samples[IPI_SAMPLE_RING];
+	alignas(4096) struct ipi_event ipi_events[IPI_EVENT_RING];
 };
 
 _Static_assert(offsetof(struct mailbox, mode) == MB_MODE, "mailbox layout");
@@ -258,46 +258,42 @@ MB_ASSERT(ipi_icr, MB_IPI_ICR);
 MB_ASSERT(ipi_targets, MB_IPI_TARGETS);
 MB_ASSERT(ipi_ntargets, MB_IPI_NTARGETS);
 MB_ASSERT(ipi_count, MB_IPI_COUNT);
-MB_ASSERT(ipi_deadline, MB_IPI_DEADLINE);
+MB_ASSERT(ipi_max_out, MB_IPI_MAX_OUT);
 MB_ASSERT(ipi_interval, MB_IPI_INTERVAL);
 MB_ASSERT(ipi_burst, MB_IPI_BURST);
 MB_ASSERT(ipi_state, MB_IPI_STATE);
 MB_ASSERT(ipi_sent, MB_IPI_SENT);
-MB_ASSERT(ipi_delivered, MB_IPI_DELIVERED);
-MB_ASSERT(ipi_coalesced, MB_IPI_COALESCED);
-MB_ASSERT(ipi_lost, MB_IPI_LOST);
-MB_ASSERT(ipi_resends, MB_IPI_RESENDS);
 MB_ASSERT(ipi_ring_head, MB_IPI_RING_HEAD);
 MB_ASSERT(ipi_seq, MB_IPI_SEQ);
 MB_ASSERT(ipi_ring_tail, MB_IPI_RING_TAIL);
 MB_ASSERT(ipi_gap, MB_IPI_GAP);
 MB_ASSERT(ipi_seed, MB_IPI_SEED);
-MB_ASSERT(ipi_t0, MB_IPI_T0);
 MB_ASSERT(ipi_next, MB_IPI_NEXT);
 MB_ASSERT(ipi_burst_left, MB_IPI_BURST_LEFT);
-MB_ASSERT(ipi_min_resolved, MB_IPI_MIN_RESOLVED);
+MB_ASSERT(ipi_min_seen, MB_IPI_MIN_SEEN);
 MB_ASSERT(ipi_rng, MB_IPI_RNG);
-MB_ASSERT(ipi_resolved, MB_IPI_RESOLVED);
-MB_ASSERT(ipi_pub_tsc, MB_IPI_PUB_TSC);
-MB_ASSERT(ipi_samples, MB_IPI_SAMPLES);
+MB_ASSERT(ipi_due, MB_IPI_DUE);
+MB_ASSERT(ipi_seen, MB_IPI_SEEN);
+MB_ASSERT(ipi_obs_read, MB_IPI_OBS_READ);
+MB_ASSERT(ipi_events, MB_IPI_EVENTS);
 #undef MB_ASSERT
 _Static_assert(offsetof(struct mailbox, slot) == MB_SLOTS, "mailbox layout");
-_Static_assert(MB_IPI_RESOLVED + MB_NSLOTS * 8 <= MB_SLOTS, "resolved table fits below the slots");
-_Static_assert(MB_SLOTS + MB_NSLOTS * MB_SLOT_SIZE <= MB_IPI_PUB_TSC, "slots end before the ring");
-_Static_assert(sizeof(struct ipi_sample) == IPI_SAMPLE_SIZE, "sample layout");
+_Static_assert(MB_IPI_OBS_READ + MB_NSLOTS * 8 <= MB_SLOTS, "per-target tables fit below the slots");
+_Static_assert(MB_SLOTS + MB_NSLOTS * MB_SLOT_SIZE <= MB_IPI_EVENTS, "slots end before the ring");
+_Static_assert(sizeof(struct ipi_event) == IPI_EVENT_SIZE, "event layout");
 _Static_assert(MB_SIZE == 1 << MB_SIZE_SHIFT, "guest.S indexes mailboxes by shifting");
 _Static_assert(MB_SLOT_SIZE == 1 << MB_SLOT_SHIFT, "guest.S indexes slots by shifting");
-_Static_assert(IPI_SAMPLE_SIZE == 1 << IPI_SAMPLE_SHIFT, "guest.S indexes samples by shifting");
-_Static_assert(offsetof(struct ipi_sample, from_tsc) == IPI_SAMPLE_FROM, "sample layout");
-_Static_assert(offsetof(struct ipi_sample, obs_tsc) == IPI_SAMPLE_OBS, "sample layout");
-_Static_assert(offsetof(struct ipi_sample, icr_tsc) == IPI_SAMPLE_ICR, "sample layout");
-_Static_assert(offsetof(struct ipi_sample, target) == IPI_SAMPLE_TARGET, "sample layout");
-_Static_assert(offsetof(struct ipi_sample, flags) == IPI_SAMPLE_FLAGS, "sample layout");
-_Static_assert((IPI_PUB_RING & (IPI_PUB_RING - 1)) == 0, "ring sizes are powers of two");
-_Static_assert((IPI_SAMPLE_RING & (IPI_SAMPLE_RING - 1)) == 0, "ring sizes are powers of two");
+_Static_assert(IPI_EVENT_SIZE == 1 << IPI_EVENT_SHIFT, "guest.S indexes events by shifting");
+_Static_assert(offsetof(struct ipi_event, a) == IPI_EVENT_A, "event layout");
+_Static_assert(offsetof(struct ipi_event, b) == IPI_EVENT_B, "event layout");
+_Static_assert(offsetof(struct ipi_event, c) == IPI_EVENT_C, "event layout");
+_Static_assert(offsetof(struct ipi_event, target) == IPI_EVENT_TARGET, "event layout");
+_Static_assert(offsetof(struct ipi_event, kind) == IPI_EVENT_KIND, "event layout");
+_Static_assert((IPI_EVENT_RING & (IPI_EVENT_RING - 1)) == 0, "ring sizes are powers of two");
 _Static_assert(MB_NSLOTS <= 64, "a u64 holds every target of a guest sender");
 _Static_assert(offsetof(struct mb_slot, pub_seq) == SLOT_PUB_SEQ, "slot layout");
 _Static_assert(offsetof(struct mb_slot, pub_tsc) == SLOT_PUB_TSC, "slot layout");
+_Static_assert(offsetof(struct mb_slot, kick_seq) == SLOT_KICK_SEQ, "slot layout");
 _Static_assert(offsetof(struct mb_slot, obs_seq) == SLOT_OBS_SEQ, "slot layout");
 _Static_assert(offsetof(struct mb_slot, obs_tsc) == SLOT_OBS_TSC, "slot layout");
 _Static_assert(offsetof(struct mb_slot, obs_gen) == SLOT_OBS_GEN, "slot layout");

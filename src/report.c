@@ -21,24 +21,70 @@ void report__init(struct report *r, const struct ks_config *cfg, json_t *host, c
 			    "scenarios", r->scenarios);
 }
 
-static json_t *counts_json(const struct scenario_result *res)
+/* sent = delivered + late + coalesced + lost + unresolved: the ledger's invariant. */
+static json_t *counts_json(const struct ledger_tally *t)
 {
-	return json_pack("{s:I, s:I, s:I, s:I}", "sent", (json_int_t)res->sent,
-			 "delivered", (json_int_t)res->delivered,
-			 "coalesced", (json_int_t)res->coalesced, "lost", (json_int_t)res->lost);
+	json_t *o = json_pack("{s:I}", "sent", (json_int_t)t->sent);
+
+	for (int k = 0; k < LEDGER_NOUTCOMES; k++)
+		json_object_set_new(o, ledger__outcome_name((enum ledger_outcome)k),
+				    json_integer((json_int_t)t->outcome[k]));
+	return o;
+}
+
+static json_t *window_count(const struct kick_counts *k, uint64_t n)
+{
+	return k->window_known ? json_integer((json_int_t)n) : json_null();
+}
+
+static json_t *kicks_json(const struct kick_counts *k)
+{
+	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o}", "sent", (json_int_t)k->sent,
+			 "rekicks", (json_int_t)k->rekicks, "failed", (json_int_t)k->failed,
+			 "in_window", window_count(k, k->window.in_window),
+			 "honoured", window_count(k, k->window.honoured),
+			 "lost", window_count(k, k->window.lost));
+}
+
+/* Which samples are which: one histogram per served outcome, and lost-then-served. */
+static json_t *latency_by_outcome_json(const struct ledger_tally *t, double ns_per_tick)
+{
+	json_t *o = json_object();
+
+	for (int k = 0; k < LEDGER_NSAMPLES; k++) {
+		const struct histogram *h = t->latency[k];
+
+		json_object_set_new(o, ledger__sample_name((enum ledger_sample)k),
+				    h->count ? histogram__to_json(h, ns_per_tick) : json_null());
+	}
+	return o;
+}
+
+/* Ledger facts that explain odd counts; zero in a clean run. */
+static json_t *ledger_json(const struct ledger_tally *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "withdrawn_losses", (json_int_t)t->withdrawn,
+			 "lost_never_timed", (json_int_t)t->lost_unserved,
+			 "observed_before_kick", (json_int_t)t->early,
+			 "bogus_observations", (json_int_t)t->bogus);
 }
 
 json_t *report__scenario_json(const struct scenario_result *res, const struct tsc_clock *clock)
 {
+	double ns_per_tick = clock__ns_per_tick(clock);
 	json_t *params = res->params ? json_incref(res->params) : json_object();
-	json_t *o = json_pack("{s:s, s:o, s:b, s:b, s:f, s:o}",
+	json_t *o = json_pack("{s:s, s:o, s:b, s:b, s:f, s:o, s:o}",
 			      "name", res->scenario->name, "params", params,
 			      "completed", res->completed, "interrupted", res->interrupted,
-			      "elapsed_s", res->elapsed_s, "counts", counts_json(res));
+			      "elapsed_s", res->elapsed_s, "counts", counts_json(&res->tally),
+			      "kicks", kicks_json(&res->kicks));
 
 	json_object_set_new(o, "error", res->error[0] ? json_string(res->error) : json_null());
 	json_object_set_new(o, "latency_ns", res->latency ?
-			    histogram__to_json(res->latency, clock__ns_per_tick(clock)) : json_null());
+			    histogram__to_json(res->latency, ns_per_tick) : json_null());
+	json_object_set_new(o, "latency_by_outcome_ns", latency_by_outcome_json(&res->tally, ns_per_tick));
+	json_object_set_new(o, "ledger", ledger_json(&res->tally));
+	json_object_set(o, "scheduling", res->scheduling ? res->scheduling : json_null());
 	json_object_set(o, "kvm_stats", res->kvm_stats ? res->kvm_stats : json_null());
 	json_object_set_new(o, "delivery", res->delivery ? json_incref(res->delivery) :
 			    json_pack("{s:s, s:s}", "path", "unknown", "reason", "the scenario did not run"));
@@ -184,8 +230,8 @@ void report__print_table(const json_t *root, FILE *out)
 	json_t *scenarios = json_object_get(root, "scenarios"), *sc;
 	size_t i;
 
-	fprintf(out, "%-10s %-8s %-15s %8s %8s %8s %6s %9s %9s %9s %9s  %s\n",
-		"scenario", "target", "protocol", "sent", "deliv", "coal", "lost",
+	fprintf(out, "%-10s %-8s %-15s %8s %8s %6s %8s %6s %6s %9s %9s %9s %9s  %s\n",
+		"scenario", "target", "protocol", "sent", "deliv", "late", "coal", "lost", "unres",
 		"p50 us", "p99 us", "p99.9 us", "max us", "path");
 	json_array_foreach(scenarios, i, sc) {
 		json_t *params = json_object_get(sc, "params");
@@ -196,11 +242,12 @@ void report__print_table(const json_t *root, FILE *out)
 		const char *path = json_string_value(json_object_get(json_object_get(sc, "delivery"), "path"));
 		const char *err = json_string_value(json_object_get(sc, "error"));
 
-		fprintf(out, "%-10s %-8s %-15s %8lld %8lld %8lld %6lld %9.1f %9.1f %9.1f %9.1f  %s\n",
+		fprintf(out, "%-10s %-8s %-15s %8lld %8lld %6lld %8lld %6lld %6lld %9.1f %9.1f %9.1f %9.1f  %s\n",
 			json_string_value(json_object_get(sc, "name")), target ? target : "-",
 			proto ? proto : "-", (long long)count_of(counts, "sent"),
-			(long long)count_of(counts, "delivered"), (long long)count_of(counts, "coalesced"),
-			(long long)count_of(counts, "lost"), us_of(lat, "p50"), us_of(lat, "p99"),
+			(long long)count_of(counts, "delivered"), (long long)count_of(counts, "late"),
+			(long long)count_of(counts, "coalesced"), (long long)count_of(counts, "lost"),
+			(long long)count_of(counts, "unresolved"), us_of(lat, "p50"), us_of(lat, "p99"),
 			us_of(lat, "p999"), us_of(lat, "max"), path ? path : "unknown");
 		if (err)
 			fprintf(out, "  error: %s\n", err);

@@ -12,7 +12,7 @@
 
 #include "scenario.h"
 
-#define REPORT_SCHEMA_VERSION 1
+#define REPORT_SCHEMA_VERSION 2
 
 struct report {
 	json_t *root;

@@ -15,6 +15,8 @@
 #include "config.h"
 #include "histogram.h"
 #include "hostinfo.h"
+#include "kick_counts.h"
+#include "ledger.h"
 #include "topology.h"
 
 struct scenario_param {
@@ -39,8 +41,10 @@ struct scenario_ctx {
 struct scenario_result {
 	const struct scenario *scenario;
 	json_t *params;
-	uint64_t sent, delivered, coalesced, lost;
+	struct ledger_tally tally;      /* outcomes and per-outcome latency; owned */
+	struct kick_counts kicks;
 	struct histogram *latency;      /* TSC ticks; NULL when the scenario has none */
+	json_t *scheduling;             /* why requests came late, when they did */
 	json_t *kvm_stats;
 	json_t *delivery;
 	json_t *placement;

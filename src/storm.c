@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "storm.h"
 #include "mailbox.h"
+#include "schedstat.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -9,35 +10,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-/* Open loop: publication times of the last STORM_RING requests per target. */
-#define STORM_RING 4096
-#define STORM_RING_MASK (STORM_RING - 1)
 #define STORM_SEQLOCK_RETRIES 1000
+/* Per sender, records of pending requests kept over all its targets: 1 MiB. */
+#define STORM_RECORDS_PER_SENDER (1u << 16)
+#define STORM_RECORDS_MIN 64
+#define STORM_RECORDS_MAX 4096
 /*
  * Open loop: a sender that is behind its schedule reads the observers' logs
  * once every this many kicks per target instead of after each one. Between
- * two reads an observer logs at most one entry per kick plus one for the
- * re-kick of the read before, so the log never wraps past an unread entry.
+ * two reads an observer logs at most one entry per kick plus one for a
+ * re-kick, so the log never wraps past an unread entry.
  */
 #define STORM_COLLECT_EVERY 16
 /* The controller looks at Ctrl-C, failed vCPUs and progress this often (ms). */
 #define STORM_MONITOR_MS 20
+/*
+ * A kick syscall that takes longer than this was not just slow: the sender
+ * was descheduled inside it, and the request's wait includes that.
+ */
+#define STORM_STALL_NS 100000
+/* --duration is kept to within a deadline, and never more than this, of its end. */
+#define STORM_END_GRACE_MS 1000
 _Static_assert(STORM_COLLECT_EVERY + 1 <= MB_OBS_RING, "the observation log outlasts a batch");
-
-struct storm_pub {
-	uint64_t intended;          /* schedule time: latency is measured from here */
-	uint64_t published;         /* actual time: the deadline runs from here */
-};
 
 struct storm_target {
 	struct vcpu *vcpu;
 	struct mb_slot *slot;
-	uint64_t seq;               /* newest published */
-	uint64_t acked;             /* newest observed and accounted */
-	uint64_t lost_upto;         /* sequences up to here were counted lost */
+	struct ledger_stream stream;
 	uint64_t obs_read;          /* observer's log entries read */
-	struct storm_pub *ring;
+	uint64_t last_kick;         /* TSC of the newest kick or re-kick */
 };
 
 struct storm;
@@ -47,31 +50,37 @@ struct storm_sender {
 	unsigned id;
 	int cpu;
 	int bind_error;
+	int tid;
 	pthread_t thread;
 	bool started;
 	unsigned ntargets;
 	struct storm_target *targets;
 	unsigned next_target;
 	uint64_t rng;
-	uint64_t sent, delivered, coalesced, lost, rekicks, kick_errors, clock_skew, log_overruns;
+	struct ledger_tally tally;
+	struct kick_counts kicks;
 	int first_kick_error;
+	uint64_t stalls, stall_max;     /* ticks */
+	uint64_t log_overruns;
+	struct sched_sample sched_before, sched_after;
 	struct cpu_trace ran_on;
 	KS_ALIGNED_CACHELINE _Atomic uint64_t progress;
 	atomic_bool done;
-	KS_ALIGNED_CACHELINE struct histogram hist;
 };
 
 struct storm {
 	struct engine *engine;
 	const struct storm_ops *ops;
 	const struct ks_config *cfg;
+	struct ledger_rules rules;
 	unsigned nsenders;
 	struct storm_sender **senders;
 	uint64_t count;             /* per sender, 0 = unbounded */
 	uint64_t end_tsc;           /* 0 = unbounded */
-	uint64_t deadline_ticks;
 	uint64_t gap_ticks;
 	uint64_t interval_ticks;    /* open loop: between bursts */
+	uint64_t stall_ticks;
+	uint64_t end_grace;         /* ticks after end_tsc that outstanding requests may take */
 	bool yield;                 /* overcommitted: spinning would starve the vCPU we wait for */
 	sem_t finished;             /* posted by each sender as it ends */
 	KS_ALIGNED_CACHELINE atomic_bool stop;
@@ -93,7 +102,8 @@ uint64_t storm__guest_to_host_tsc(void *arg, const struct vcpu *target, uint64_t
 /*
  * The vCPU thread's look at its requests, between two KVM_RUNs. Pairs with
  * the release store in sender__publish: seeing a sequence means seeing
- * everything the sender wrote before it.
+ * everything the sender wrote before it. last_seen is read by this
+ * thread's own kick handler (vcpu.c), hence the atomic store.
  */
 void storm__observe_slots(struct vcpu *vcpu)
 {
@@ -107,7 +117,7 @@ void storm__observe_slots(struct vcpu *vcpu)
 		slots &= slots - 1;
 		if (seq == vcpu->last_seen[k])
 			continue;
-		vcpu->last_seen[k] = seq;
+		__atomic_store_n(&vcpu->last_seen[k], seq, __ATOMIC_RELAXED);
 		/* Same seqlock and log as the guest handler (mailbox.h). */
 		uint64_t tsc = clock__tsc_ordered(), n = slot->obs_count;
 		struct mb_obs *entry = &slot->obs_ring[n & (MB_OBS_RING - 1)];
@@ -151,64 +161,88 @@ static uint64_t xorshift64(uint64_t *state)
 	return *state = x;
 }
 
+static bool storm__aborting(struct storm *st)
+{
+	return atomic_load_explicit(&st->stop, memory_order_relaxed);
+}
+
 /* now: a recent clock__tsc(), so one timestamp serves a whole pass of the loop. */
 static bool sender__should_stop(struct storm_sender *s, uint64_t now)
 {
 	struct storm *st = s->storm;
 
-	if (atomic_load_explicit(&st->stop, memory_order_relaxed))
+	if (storm__aborting(st))
 		return true;
-	if (st->count && s->sent >= st->count)
+	if (st->count && s->kicks.sent >= st->count)
 		return true;
-	return st->end_tsc && now >= st->end_tsc;
-}
-
-static void sender__kick(struct storm_sender *s, struct storm_target *t)
-{
-	struct storm *st = s->storm;
-	int ret = st->ops->kick(st->ops->arg, s->id, t->vcpu);
-
-	if (ret < 0 && !s->kick_errors++)
-		s->first_kick_error = -ret;
+	return st->end_tsc && (int64_t)(now - st->end_tsc) >= 0;
 }
 
 /*
- * Publishes the next request, then kicks. The kick (a syscall) orders the
- * store before anything the target does because of it; the release store
- * orders our earlier writes before the sequence for the observer's acquire.
- * intended is when the schedule wanted it, published when it happens.
+ * Waiting for outstanding requests ends on Ctrl-C or a failed vCPU, and one
+ * deadline (at most STORM_END_GRACE_MS) after --duration: what is still
+ * pending then is unresolved.
  */
-static void sender__publish(struct storm_sender *s, struct storm_target *t, uint64_t intended,
-			    uint64_t published)
-{
-	t->seq++;
-	if (t->ring) {
-		t->ring[t->seq & STORM_RING_MASK].intended = intended;
-		t->ring[t->seq & STORM_RING_MASK].published = published;
-	}
-	__atomic_store_n(&t->slot->pub_seq, t->seq, __ATOMIC_RELEASE);
-	sender__kick(s, t);
-	s->sent++;
-	atomic_store_explicit(&s->progress, s->sent, memory_order_relaxed);
-}
-
-static void sender__record(struct storm_sender *s, struct storm_target *t,
-			   uint64_t obs_tsc, uint64_t since)
+static bool sender__give_up(struct storm_sender *s, uint64_t now)
 {
 	struct storm *st = s->storm;
-	uint64_t host = st->ops->to_host_tsc(st->ops->arg, t->vcpu, obs_tsc);
 
-	/* A few ticks of cross-CPU TSC skew can put the observation "before" the send. */
-	if ((int64_t)(host - since) < 0) {
-		s->clock_skew++;
-		host = since;
-	}
-	histogram__record(&s->hist, host - since);
+	if (storm__aborting(st))
+		return true;
+	return st->end_tsc && (int64_t)(now - st->end_tsc) > (int64_t)st->end_grace;
 }
 
-static bool storm__aborting(struct storm *st)
+static void sender__count_kick_error(struct storm_sender *s, int ret)
 {
-	return atomic_load_explicit(&st->stop, memory_order_relaxed);
+	if (ret < 0 && !s->kicks.failed++)
+		s->first_kick_error = -ret;
+}
+
+/* Kicks t again for its newest request, after the ledger declared requests lost. */
+static void sender__rekick(struct storm_sender *s, struct storm_target *t, uint64_t now)
+{
+	struct storm *st = s->storm;
+
+	sender__count_kick_error(s, st->ops->kick(st->ops->arg, s->id, t->vcpu, t->stream.published));
+	s->kicks.rekicks++;
+	t->last_kick = now;
+}
+
+/*
+ * Publishes the next request and kicks. The release store orders our earlier
+ * writes before the sequence for the observer's acquire; the kick (a
+ * syscall) orders the store before anything the target does because of it.
+ * The request's time is taken just before the kick, and its record written
+ * after it, before this thread reads any observation. intended is the
+ * schedule's time (open loop), or 0 for "the kick's own". Returns the TSC
+ * after the kick.
+ */
+static uint64_t sender__publish(struct storm_sender *s, struct storm_target *t, uint64_t intended)
+{
+	struct storm *st = s->storm;
+	uint64_t seq = t->stream.published + 1, before, after;
+
+	__atomic_store_n(&t->slot->pub_seq, seq, __ATOMIC_RELEASE);
+	before = clock__tsc();
+	sender__count_kick_error(s, st->ops->kick(st->ops->arg, s->id, t->vcpu, seq));
+	after = clock__tsc();
+	if (after - before > st->stall_ticks) {
+		s->stalls++;
+		s->stall_max = after - before > s->stall_max ? after - before : s->stall_max;
+	}
+	ledger__publish(&t->stream, intended ? intended : before, before);
+	t->last_kick = before;
+	s->kicks.sent++;
+	atomic_store_explicit(&s->progress, s->kicks.sent, memory_order_relaxed);
+	return after;
+}
+
+static void sender__observe(struct storm_sender *s, struct storm_target *t, uint64_t seq,
+			    uint64_t obs_tsc)
+{
+	struct storm *st = s->storm;
+
+	ledger__observe(&t->stream, seq, st->ops->to_host_tsc(st->ops->arg, t->vcpu, obs_tsc));
 }
 
 static void sender__wait_step(struct storm_sender *s)
@@ -219,32 +253,26 @@ static void sender__wait_step(struct storm_sender *s)
 		clock__relax();
 }
 
-/* Closed loop: waits for t's newest request, re-kicking it every deadline once it is lost. */
-static void sender__await(struct storm_sender *s, struct storm_target *t, uint64_t pub_tsc)
+/*
+ * Closed loop: waits until t's newest request is served. Declared lost, it
+ * is kicked again and waited for one more loss window, so that its whole
+ * wait is timed when it does come; then the loop goes on without it.
+ */
+static void sender__await(struct storm_sender *s, struct storm_target *t)
 {
-	struct storm *st = s->storm;
-	uint64_t deadline = pub_tsc + st->deadline_ticks;
-	uint64_t seq, tsc;
+	uint64_t seq = t->stream.published, lost_at = 0, now, obs_seq, obs_tsc;
+	const struct ledger_rules *rules = &s->storm->rules;
 
-	while (!storm__aborting(st)) {
-		if (read_observation(t->slot, &seq, &tsc) && seq == t->seq) {
-			if (t->lost_upto < t->seq) {
-				sender__record(s, t, tsc, pub_tsc);
-				s->delivered++;
-			}
-			t->acked = seq;
-			return;
+	while (t->stream.served < seq && !sender__give_up(s, now = clock__tsc())) {
+		if (read_observation(t->slot, &obs_seq, &obs_tsc) && obs_seq > t->stream.served) {
+			sender__observe(s, t, obs_seq, obs_tsc);
+			continue;
 		}
-		uint64_t now = clock__tsc();
-
-		if (now > deadline) {
-			if (t->lost_upto < t->seq) {
-				s->lost++;
-				t->lost_upto = t->seq;
-			}
-			s->rekicks++;
-			sender__kick(s, t);
-			deadline = now + st->deadline_ticks;
+		if (ledger__expire(&t->stream, now)) {
+			lost_at = now;
+			sender__rekick(s, t, now);
+		} else if (lost_at && now - lost_at > rules->lost_after) {
+			return;
 		}
 		sender__wait_step(s);
 	}
@@ -271,56 +299,28 @@ static void sender__pick(struct storm_sender *s, unsigned *first, unsigned *n)
 static void sender__closed_loop(struct storm_sender *s)
 {
 	struct storm *st = s->storm;
-	uint64_t pub_tsc[KS_MAX_VCPUS];
 
 	while (!sender__should_stop(s, clock__tsc())) {
 		unsigned first, n;
 
 		sender__pick(s, &first, &n);
-		for (unsigned k = 0; k < n; k++) {
-			pub_tsc[k] = clock__tsc();
-			sender__publish(s, &s->targets[first + k], pub_tsc[k], pub_tsc[k]);
-		}
 		for (unsigned k = 0; k < n; k++)
-			sender__await(s, &s->targets[first + k], pub_tsc[k]);
+			sender__publish(s, &s->targets[first + k], 0);
+		for (unsigned k = 0; k < n; k++)
+			sender__await(s, &s->targets[first + k]);
 		if (st->gap_ticks)
 			clock__spin(xorshift64(&s->rng) % (st->gap_ticks + 1));
 	}
 }
 
-/* Open loop: the newest of t's sequences that is delivered, coalesced or lost. */
-static uint64_t target__resolved(const struct storm_target *t)
-{
-	return t->acked > t->lost_upto ? t->acked : t->lost_upto;
-}
-
-/* Open loop: one observation of t, seq seen at obs_tsc. */
-static void sender__account(struct storm_sender *s, struct storm_target *t, uint64_t seq,
-			    uint64_t obs_tsc)
-{
-	uint64_t base = target__resolved(t);
-
-	/* Older than what is accounted (a repeat, or a request already counted lost)? */
-	if (seq <= t->acked || seq > t->seq)
-		return;
-	if (seq > base) {
-		s->delivered++;
-		s->coalesced += seq - base - 1;
-		if (t->seq - seq < STORM_RING)
-			sender__record(s, t, obs_tsc, t->ring[seq & STORM_RING_MASK].intended);
-	}
-	t->acked = seq;
-}
-
 /*
  * Open loop: accounts for every observation t's observer logged since the
- * last look, oldest first, then counts the requests whose deadline passed
- * unobserved as lost and kicks t again.
+ * last look, oldest first, then lets the ledger expire what waited past the
+ * loss window, and kicks t again if it did.
  */
 static void sender__collect(struct storm_sender *s, struct storm_target *t, uint64_t now)
 {
-	struct storm *st = s->storm;
-	uint64_t logged = __atomic_load_n(&t->slot->obs_count, __ATOMIC_ACQUIRE), base;
+	uint64_t logged = __atomic_load_n(&t->slot->obs_count, __ATOMIC_ACQUIRE);
 
 	/* STORM_COLLECT_EVERY rules this out; counted, so that a report would show it. */
 	if (logged - t->obs_read > MB_OBS_RING) {
@@ -330,25 +330,11 @@ static void sender__collect(struct storm_sender *s, struct storm_target *t, uint
 	for (; t->obs_read != logged; t->obs_read++) {
 		const struct mb_obs *o = &t->slot->obs_ring[t->obs_read & (MB_OBS_RING - 1)];
 
-		sender__account(s, t, __atomic_load_n(&o->seq, __ATOMIC_RELAXED),
+		sender__observe(s, t, __atomic_load_n(&o->seq, __ATOMIC_RELAXED),
 				__atomic_load_n(&o->tsc, __ATOMIC_RELAXED));
 	}
-	base = target__resolved(t);
-	if (t->seq == base)
-		return;
-
-	uint64_t oldest = base + 1, s_ = oldest;
-
-	while (s_ <= t->seq && (t->seq - s_ >= STORM_RING ||
-				(int64_t)(now - t->ring[s_ & STORM_RING_MASK].published) >
-				(int64_t)st->deadline_ticks))
-		s_++;
-	if (s_ == oldest)
-		return;
-	s->lost += s_ - oldest;
-	t->lost_upto = s_ - 1;
-	s->rekicks++;
-	sender__kick(s, t);
+	if (ledger__expire(&t->stream, now))
+		sender__rekick(s, t, now);
 }
 
 static void sender__collect_all(struct storm_sender *s, uint64_t now)
@@ -359,44 +345,72 @@ static void sender__collect_all(struct storm_sender *s, uint64_t now)
 
 static bool sender__pending(struct storm_sender *s)
 {
-	for (unsigned i = 0; i < s->ntargets; i++) {
-		struct storm_target *t = &s->targets[i];
-
-		if (t->seq > target__resolved(t))
+	for (unsigned i = 0; i < s->ntargets; i++)
+		if (ledger__pending(&s->targets[i].stream))
 			return true;
-	}
 	return false;
+}
+
+/*
+ * Open loop: t has as many requests pending as the ledger keeps records
+ * for. The schedule does not wait, so the time spent here shows as latency.
+ */
+static bool sender__make_room(struct storm_sender *s, struct storm_target *t)
+{
+	uint64_t now;
+
+	while (!ledger__can_publish(&t->stream)) {
+		if (sender__give_up(s, now = clock__tsc()))
+			return false;
+		sender__collect(s, t, now);
+		sender__wait_step(s);
+	}
+	return true;
+}
+
+/* One burst of the open loop; false when the storm is over. */
+static bool sender__burst(struct storm_sender *s, uint64_t intended, uint64_t *now,
+			  unsigned *unread)
+{
+	struct storm *st = s->storm;
+
+	for (unsigned b = 0; b < st->cfg->burst; b++) {
+		unsigned first, n;
+
+		if (b && sender__should_stop(s, *now))
+			return true;
+		sender__pick(s, &first, &n);
+		for (unsigned k = 0; k < n; k++) {
+			struct storm_target *t = &s->targets[first + k];
+
+			if (!ledger__can_publish(&t->stream) && !sender__make_room(s, t))
+				return false;
+			*now = sender__publish(s, t, intended);
+		}
+		if (++*unread == STORM_COLLECT_EVERY) {
+			sender__collect_all(s, *now);
+			*unread = 0;
+		}
+	}
+	return true;
 }
 
 /*
  * Ahead of its schedule, the sender reads the observers' logs on every pass
  * and pauses; behind it, it kicks back to back and reads them every
- * STORM_COLLECT_EVERY kicks per target, so that a saturated pass costs one
- * timestamp and the kicks. Each pass's timestamp is taken before its kicks,
- * so the deadline checks in sender__collect run late, never early.
+ * STORM_COLLECT_EVERY kicks per target. The timestamp after each kick is the
+ * next pass's clock, so the deadline checks run late, never early.
  */
 static void sender__open_loop(struct storm_sender *s)
 {
 	struct storm *st = s->storm;
-	uint64_t next = clock__tsc(), now;
+	uint64_t next = clock__tsc(), now = next;
 	unsigned unread = 0;        /* kicks per target since the last read */
 
-	while (!sender__should_stop(s, now = clock__tsc())) {
+	while (!sender__should_stop(s, now)) {
 		if ((int64_t)(now - next) >= 0) {
-			for (unsigned b = 0; b < st->cfg->burst; b++) {
-				unsigned first, n;
-
-				if (b && sender__should_stop(s, now = clock__tsc()))
-					break;
-				sender__pick(s, &first, &n);
-				for (unsigned k = 0; k < n; k++)
-					sender__publish(s, &s->targets[first + k], next,
-							k ? clock__tsc() : now);
-				if (++unread == STORM_COLLECT_EVERY) {
-					sender__collect_all(s, now);
-					unread = 0;
-				}
-			}
+			if (!sender__burst(s, next, &now, &unread))
+				break;
 			/* Coordinated omission: the schedule never slips, so a stalled sender shows as latency. */
 			next += st->interval_ticks;
 		}
@@ -408,12 +422,14 @@ static void sender__open_loop(struct storm_sender *s)
 			/* Overcommitted: let the vCPU that shares our CPU take the kicks. */
 			sender__wait_step(s);
 		}
+		now = clock__tsc();
 	}
-	/* Let the last requests land or time out. */
-	while (sender__pending(s) && !storm__aborting(st)) {
-		sender__collect_all(s, clock__tsc());
+	/* Let the last requests land, or become lost, or run out of time. */
+	while (sender__pending(s) && !sender__give_up(s, now = clock__tsc())) {
+		sender__collect_all(s, now);
 		sender__wait_step(s);
 	}
+	sender__collect_all(s, clock__tsc());
 }
 
 static void *sender__thread(void *arg)
@@ -424,20 +440,35 @@ static void *sender__thread(void *arg)
 
 	snprintf(name, sizeof(name), "ks-sender-%u", s->id);
 	pthread_setname_np(pthread_self(), name);
+	s->tid = (int)gettid();
 	if (s->cpu >= 0) {
 		int ret = topology__bind_self(st->engine->ctx->topo, s->cpu);
 
 		s->bind_error = ret < 0 ? -ret : 0;
 	}
 	cpu_trace__sample(&s->ran_on);
+	s->sched_before = schedstat__read(s->tid);
 	if (st->cfg->rate_hz)
 		sender__open_loop(s);
 	else
 		sender__closed_loop(s);
+	s->sched_after = schedstat__read(s->tid);
 	cpu_trace__sample(&s->ran_on);
 	atomic_store_explicit(&s->done, true, memory_order_release);
 	sem_post(&st->finished);
 	return NULL;
+}
+
+/* Records a sender keeps per target: enough for its rate, within a budget. */
+static unsigned sender__records(const struct storm *st, unsigned ntargets)
+{
+	unsigned n = STORM_RECORDS_MAX;
+
+	if (!st->cfg->rate_hz)
+		return STORM_RECORDS_MIN;
+	while (n > STORM_RECORDS_MIN && (uint64_t)n * ntargets > STORM_RECORDS_PER_SENDER)
+		n /= 2;
+	return n;
 }
 
 static struct storm_sender *sender__create(struct storm *st, unsigned id)
@@ -450,7 +481,7 @@ static struct storm_sender *sender__create(struct storm *st, unsigned id)
 	s->id = id;
 	s->cpu = e->ctx->plan.sender_cpu[id];
 	s->rng = (st->cfg->seed ^ (0x9e3779b97f4a7c15ull * (id + 1))) | 1;
-	histogram__init(&s->hist);
+	ledger_tally__init(&s->tally);
 	atomic_init(&s->progress, 0);
 	atomic_init(&s->done, false);
 	s->ntargets = st->cfg->pattern == PATTERN_ONE_TO_ONE ? 1 : nvcpus;
@@ -466,11 +497,9 @@ static struct storm_sender *sender__create(struct storm *st, unsigned id)
 		 * one sent when a storm follows another on the same VM. Whatever
 		 * the observer reports up to it belongs to the earlier storm.
 		 */
-		t->seq = t->acked = t->lost_upto = __atomic_load_n(&t->slot->pub_seq, __ATOMIC_RELAXED);
+		ledger_stream__init(&t->stream, &st->rules, &s->tally, sender__records(st, s->ntargets),
+				    __atomic_load_n(&t->slot->pub_seq, __ATOMIC_RELAXED));
 		t->obs_read = __atomic_load_n(&t->slot->obs_count, __ATOMIC_ACQUIRE);
-		/* Written through now, so that the storm takes no page faults on it. */
-		if (st->cfg->rate_hz)
-			t->ring = ks_aligned_zalloc(KS_CACHELINE, STORM_RING * sizeof(*t->ring));
 	}
 	return s;
 }
@@ -478,8 +507,9 @@ static struct storm_sender *sender__create(struct storm *st, unsigned id)
 static void sender__destroy(struct storm_sender *s)
 {
 	for (unsigned i = 0; i < s->ntargets; i++)
-		free(s->targets[i].ring);
+		ledger_stream__release(&s->targets[i].stream);
 	free(s->targets);
+	ledger_tally__release(&s->tally);
 	free(s);
 }
 
@@ -505,8 +535,12 @@ static void storm__configure(struct storm *st)
 
 	st->nsenders = cfg->senders;
 	st->count = cfg->count;
-	st->deadline_ticks = clock__ns_to_ticks(clock, (uint64_t)cfg->deadline_ms * 1000000ull);
+	st->rules.deadline = clock__ns_to_ticks(clock, (uint64_t)cfg->deadline_ms * 1000000ull);
+	st->rules.lost_after = clock__ns_to_ticks(clock, (uint64_t)cfg->lost_after_ms * 1000000ull);
 	st->gap_ticks = clock__ns_to_ticks(clock, cfg->gap_ns);
+	st->stall_ticks = clock__ns_to_ticks(clock, STORM_STALL_NS);
+	st->end_grace = clock__ns_to_ticks(clock, (uint64_t)(cfg->deadline_ms < STORM_END_GRACE_MS ?
+							     cfg->deadline_ms : STORM_END_GRACE_MS) * 1000000ull);
 	if (cfg->rate_hz)
 		st->interval_ticks = clock__ns_to_ticks(clock, cfg->burst * 1000000000ull / cfg->rate_hz);
 	st->yield = st->engine->ctx->plan.overcommit;
@@ -554,6 +588,7 @@ static void storm__monitor(struct storm *st, struct scenario_result *res)
 
 	while (!all_done) {
 		storm__monitor_wait(st);
+		stopwatch__tick(&st->engine->stopwatch);
 		uint64_t sent = storm__progress(st, &all_done);
 		uint64_t now = clock__monotonic_ns();
 
@@ -571,41 +606,44 @@ static void storm__monitor(struct storm *st, struct scenario_result *res)
 	res->elapsed_s = (double)(clock__monotonic_ns() - start) / 1e9;
 }
 
-static void storm__collect(struct storm *st, struct scenario_result *res)
+/* Merges the senders' ledgers and kicks into res; every stream is finished first. */
+static void storm__collect(struct storm *st, struct scenario_result *res, struct storm_summary *sum)
 {
-	json_t *placement = json_array();
-	uint64_t rekicks = 0, kick_errors = 0, clock_skew = 0, log_overruns = 0;
+	uint64_t log_overruns = 0, stall_max = 0;
 	int first_error = 0;
 
-	res->latency = ks_aligned_zalloc(KS_CACHELINE, sizeof(*res->latency));
-	histogram__init(res->latency);
+	sum->senders = json_array();
+	sum->threads = json_array();
+	sum->stall_threshold_ns = STORM_STALL_NS;
 	for (unsigned i = 0; i < st->nsenders; i++) {
 		struct storm_sender *s = st->senders[i];
 
-		histogram__merge(res->latency, &s->hist);
-		res->sent += s->sent;
-		res->delivered += s->delivered;
-		res->coalesced += s->coalesced;
-		res->lost += s->lost;
-		rekicks += s->rekicks;
-		kick_errors += s->kick_errors;
-		clock_skew += s->clock_skew;
+		for (unsigned k = 0; k < s->ntargets; k++)
+			ledger__finish(&s->targets[k].stream);
+		ledger_tally__merge(&res->tally, &s->tally);
+		res->kicks.sent += s->kicks.sent;
+		res->kicks.rekicks += s->kicks.rekicks;
+		res->kicks.failed += s->kicks.failed;
 		log_overruns += s->log_overruns;
+		sum->stalls += s->stalls;
+		stall_max = s->stall_max > stall_max ? s->stall_max : stall_max;
 		if (!first_error)
 			first_error = s->first_kick_error;
-		json_array_append_new(placement, sender__placement(s));
+		json_array_append_new(sum->senders, sender__placement(s));
+		json_array_append_new(sum->threads, engine__thread_wait_json(
+			"ks-sender", s->id, s->tid, schedstat__delta(s->sched_before, s->sched_after)));
 	}
-	if (kick_errors && !res->error[0])
+	sum->stall_max_ns = clock__ticks_to_ns(st->engine->ctx->clock, stall_max);
+	if (res->kicks.failed && !res->error[0])
 		snprintf(res->error, sizeof(res->error), "%llu %s kicks failed: %s",
-			 (unsigned long long)kick_errors, st->ops->kick_name, strerror(first_error));
-	res->extra = json_pack("{s:s, s:I, s:I, s:I, s:I}", "kick", st->ops->kick_name,
-			       "rekicks", (json_int_t)rekicks, "kick_errors", (json_int_t)kick_errors,
-			       "clock_skew_samples", (json_int_t)clock_skew,
+			 (unsigned long long)res->kicks.failed, st->ops->kick_name, strerror(first_error));
+	res->latency = ledger_tally__served(&res->tally);
+	res->extra = json_pack("{s:s, s:I}", "kick", st->ops->kick_name,
 			       "observations_overwritten", (json_int_t)log_overruns);
-	engine__report(st->engine, res, res->sent, st->ops->kick_is_interrupt, placement);
 }
 
-int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_result *res)
+int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_result *res,
+	       struct storm_summary *sum)
 {
 	struct storm st = { .engine = e, .ops = ops, .cfg = e->ctx->cfg };
 	int ret = 0;
@@ -637,7 +675,7 @@ int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_re
 		if (st.senders[i]->started)
 			pthread_join(st.senders[i]->thread, NULL);
 	engine__snapshot_after(e);
-	storm__collect(&st, res);
+	storm__collect(&st, res, sum);
 	res->completed = !res->interrupted && !res->error[0] && ret == 0;
 	for (unsigned i = 0; i < st.nsenders; i++)
 		sender__destroy(st.senders[i]);

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host-side sender threads: publish a sequence number in a target vCPU's
- * mailbox slot, kick it, and account for what the observer saw.
+ * mailbox slot, kick it, and feed what the observer saw to the ledger
+ * (ledger.h), which alone decides each request's outcome.
  *
  * Sender i owns slot i of every target's mailbox (and so request vector
- * REQ_VECTOR(i)). A request is:
- *   delivered  its sequence was observed within --deadline;
- *   coalesced  a later sequence was observed first (allowed: requests merge);
- *   lost       still unobserved after --deadline: counted, re-kicked, and
- *              the storm goes on.
+ * REQ_VECTOR(i)). Closed loop: publish, kick, wait for the observation.
+ * Open loop: publish on a schedule that never slips (latency is taken from
+ * the scheduled time), read the observers' logs in batches. A request still
+ * unobserved after --lost-after is lost, and only then is its target kicked
+ * again.
  */
 #ifndef KICKSTORM_STORM_H
 #define KICKSTORM_STORM_H
@@ -18,15 +19,20 @@
 struct storm_ops {
 	const char *kick_name;          /* "pthread_kill", "KVM_SIGNAL_MSI", ... */
 	bool kick_is_interrupt;
-	/* Makes target notice the newest request of sender; 0 or -errno. */
-	int (*kick)(void *arg, unsigned sender, struct vcpu *target);
+	/* Makes target notice request seq of sender; 0 or -errno. */
+	int (*kick)(void *arg, unsigned sender, struct vcpu *target, uint64_t seq);
 	/* Converts the observer's timestamp to host TSC. */
 	uint64_t (*to_host_tsc)(void *arg, const struct vcpu *target, uint64_t obs_tsc);
 	void *arg;
 };
 
-/* Runs the configured storm on e's vCPUs and fills counts, latency, kvm_stats, delivery and placement. */
-int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_result *res);
+/*
+ * Runs the configured storm on e's vCPUs: fills the tally, kicks, latency
+ * and details of res, and sum with what engine__conclude reports of the
+ * senders. The vCPUs keep running.
+ */
+int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_result *res,
+	       struct storm_summary *sum);
 
 /* Identity conversion: the observer already used the host TSC. */
 uint64_t storm__host_tsc(void *arg, const struct vcpu *target, uint64_t obs_tsc);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kick_counts.h"
 #include "kvm.h"
 #include "kvmstats.h"
 #include "mailbox.h"
@@ -72,9 +73,10 @@ struct vcpu {
 
 	/* Written by the thread. */
 	KS_ALIGNED_CACHELINE _Atomic enum vcpu_state state;
+	int tid;                    /* the thread's id, for its schedstat */
 	uint64_t runs;              /* KVM_RUN calls */
 	uint64_t eintr;             /* returns with EINTR (kicks that exited) */
-	uint64_t window_signals;    /* naive: kick handler ran in the race window */
+	struct vcpu_window_kicks window;    /* read by others with vcpu__window_kicks() */
 	struct cpu_trace ran_on;
 	char error[256];
 	/* Observer bookkeeping for host-side observation (signal scenario). */
@@ -95,6 +97,11 @@ void vcpu__set_mode(struct vcpu *vcpu, uint32_t mode);
 int vcpu__start(struct vcpu *vcpu, const struct topology *topo);
 /* Makes the thread leave KVM_RUN (it notices the kick by the protocol in force). */
 int vcpu__kick(struct vcpu *vcpu);
+/*
+ * A storm's kick: the same signal, tagged with the request (mailbox slot,
+ * sequence) it is for, so the thread can tell whether it was spent. 0 or -errno.
+ */
+int vcpu__send_kick(struct vcpu *vcpu, unsigned slot, uint64_t seq);
 /* Stops the thread, re-kicking until it leaves: a kick can be lost under the naive protocol. */
 int vcpu__stop(struct vcpu *vcpu, unsigned timeout_ms);
 /* Waits until the guest has enabled its x2APIC; -1 on timeout or failure. */
@@ -104,6 +111,9 @@ int vcpu__wait_ready(struct vcpu *vcpu, unsigned timeout_ms);
  * vCPU ioctls from other threads wait for KVM_RUN to return.
  */
 int vcpu__read_tsc_offset(struct vcpu *vcpu);
+
+/* A consistent-enough copy for before/after deltas: each counter is read atomically. */
+struct vcpu_window_kicks vcpu__window_kicks(const struct vcpu *vcpu);
 
 static inline bool vcpu__failed(struct vcpu *vcpu)
 {

@@ -49,7 +49,21 @@ ks_run_status() {
 		ks_pass "$what (exit $status)"
 	else
 		ks_fail "$what: exit $status, expected $want; stderr: $(head -c 400 "$KS_TMP/stderr")"
+		ks_explain_report "$@"
 	fi
+}
+
+# What a report says about its verdicts, for a run that exited unexpectedly.
+ks_explain_report() {
+	local prev="" report=""
+	for arg in "$@"; do
+		[ "$prev" = --output ] && report=$arg
+		prev=$arg
+	done
+	[ -f "$report" ] && jq -c '.scenarios[]? | {name, counts, kicks, error,
+		max_wait_ms: ((.scheduling.max_waited_ns // 0) / 1e6), stopped_ns: .scheduling.stopped_ns}' \
+		"$report" 2>/dev/null | sed 's/^/#   /'
+	return 0
 }
 
 ks_finish() {

@@ -568,8 +568,8 @@ static void test_malformed_reports(void **state)
 	(void)state;
 	expect_rejected("[1, 2]", "top level is not a JSON object");
 	expect_rejected("{\"scenarios\": []}", "no \"schema_version\"");
-	expect_rejected("{\"schema_version\": 2, \"scenarios\": []}",
-			"schema_version 2 is not supported (allowed: 1)");
+	expect_rejected("{\"schema_version\": 3, \"scenarios\": []}",
+			"schema_version 3 is not supported (allowed: 1-2)");
 	expect_rejected("{\"schema_version\": \"1\", \"scenarios\": []}", "schema_version \"1\" is not supported");
 	expect_rejected("{\"schema_version\": 1}", "no \"scenarios\" array");
 	expect_rejected("{\"schema_version\": 1, \"scenarios\": [3]}", "scenarios[0] is not an object");

@@ -23,10 +23,16 @@ static void fill_result(struct scenario_result *r)
 {
 	scenario_result__init(r, scenario_registry[0]);
 	r->params = json_pack("{s:s, s:i}", "protocol", "sigmask", "vcpus", 2);
-	r->sent = 1000;
-	r->delivered = 990;
-	r->coalesced = 7;
-	r->lost = 3;
+	r->tally.sent = 1000;
+	r->tally.outcome[LEDGER_DELIVERED] = 980;
+	r->tally.outcome[LEDGER_LATE] = 10;
+	r->tally.outcome[LEDGER_COALESCED] = 6;
+	r->tally.outcome[LEDGER_LOST] = 3;
+	r->tally.outcome[LEDGER_UNRESOLVED] = 1;
+	r->kicks = (struct kick_counts){ .sent = 1000, .rekicks = 3, .window_known = true,
+					 .window = { .in_window = 5, .honoured = 2, .lost = 3 } };
+	for (uint64_t i = 1; i <= 3; i++)
+		histogram__record(r->tally.latency[SAMPLE_LOST_THEN_SERVED], 4000000000ull * i);
 	r->latency = calloc(1, sizeof(*r->latency));
 	histogram__init(r->latency);
 	for (uint64_t i = 1; i <= 990; i++)
@@ -52,9 +58,20 @@ static void scenario_round_trips_through_text(void **state)
 	assert_string_equal(json_string_value(json_object_get(parsed, "name")), "signal");
 	json_t *counts = json_object_get(parsed, "counts");
 	assert_int_equal(json_integer_value(json_object_get(counts, "sent")), 1000);
-	assert_int_equal(json_integer_value(json_object_get(counts, "delivered")), 990);
-	assert_int_equal(json_integer_value(json_object_get(counts, "coalesced")), 7);
+	assert_int_equal(json_integer_value(json_object_get(counts, "delivered")), 980);
+	assert_int_equal(json_integer_value(json_object_get(counts, "late")), 10);
+	assert_int_equal(json_integer_value(json_object_get(counts, "coalesced")), 6);
 	assert_int_equal(json_integer_value(json_object_get(counts, "lost")), 3);
+	assert_int_equal(json_integer_value(json_object_get(counts, "unresolved")), 1);
+	json_t *kicks = json_object_get(parsed, "kicks");
+	assert_int_equal(json_integer_value(json_object_get(kicks, "in_window")), 5);
+	assert_int_equal(json_integer_value(json_object_get(kicks, "lost")), 3);
+	assert_int_equal(json_integer_value(json_object_get(kicks, "rekicks")), 3);
+	/* Which samples are which: the lost requests' waits are kept apart. */
+	json_t *by = json_object_get(parsed, "latency_by_outcome_ns");
+	assert_true(json_is_null(json_object_get(by, "delivered")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(by, "lost_then_served"),
+							    "count")), 3);
 	assert_true(json_is_null(json_object_get(parsed, "error")));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(parsed, "delivery"), "path")),
 			    "wakeup");
@@ -98,6 +115,8 @@ static void report_has_the_contract_fields(void **state)
 			 REPORT_SCHEMA_VERSION);
 	assert_true(json_is_true(json_object_get(rep.root, "interrupted")));
 	assert_int_equal(json_array_size(json_object_get(rep.root, "scenarios")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(rep.root, "config"),
+							    "lost_after_ms")), KS_DEFAULT_LOST_AFTER_MS);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_object_get(rep.root, "config"), "protocol")), "immediate-exit");
 	report__release(&rep);

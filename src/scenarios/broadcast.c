@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "../classify.h"
 #include "../engine.h"
 #include "../scenario.h"
 
@@ -149,6 +150,9 @@ static void broadcast__wake_all(struct broadcast *b, uint64_t timeout_ms)
 		for (unsigned i = 0; i < vm->nvcpus; i++) {
 			struct bcast_vcpu *bv = &b->vcpus[i];
 
+			/* A vCPU that failed (a guest exception) will never answer. */
+			if (vcpu__failed(&vm->vcpus[i]))
+				return;
 			bv->woken = __atomic_load_n(&vm->vcpus[i].mb->irq_count, __ATOMIC_ACQUIRE) !=
 				    bv->irq_before;
 			pending += !bv->woken;
@@ -223,6 +227,8 @@ static int broadcast__prepare(struct broadcast *b, struct scenario_result *res)
 	}
 	/* Halted vCPUs write their first pvclock only once something makes them enter. */
 	broadcast__wake_all(b, SETUP_TIMEOUT_MS);
+	if (engine__vcpu_failed(b->e, res))
+		return -1;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		uint64_t tsc;
 
@@ -411,21 +417,17 @@ static void broadcast__evidence(struct broadcast *b, unsigned i)
 	}
 }
 
-/* One (vCPU, kind): the newest request unanswered is lost, older unanswered ones merged. */
-static void account(struct scenario_result *res, const struct bcast_evidence *ev, uint64_t posted)
+/*
+ * One (vCPU, kind): whether the newest request was seen handled decides it;
+ * earlier ones handled together with a later one are coalesced. Without a
+ * verification round (interrupted, or a failed ioctl) nothing was looked at.
+ */
+static void account(struct scenario_result *res, const struct bcast_evidence *ev, uint64_t posted,
+		    bool verified)
 {
-	uint64_t answered;
-
-	if (!ev->known || !posted)
+	if (!ev->known)
 		return;
-	res->sent += posted;
-	if (!ev->acked_last) {
-		res->lost++;
-		posted--;
-	}
-	answered = ev->updates < posted ? ev->updates : posted;
-	res->delivered += answered;
-	res->coalesced += posted - answered;
+	ledger__settle_counted(&res->tally, posted, ev->updates, ev->acked_last, verified);
 }
 
 static json_t *evidence__json(const struct bcast_evidence *ev, uint64_t posted)
@@ -447,8 +449,8 @@ static json_t *broadcast__verify(struct broadcast *b, struct scenario_result *re
 		/* Without the verification round (a failed ioctl) there is nothing to check against. */
 		if (b->verify_tsc)
 			broadcast__evidence(b, i);
-		account(res, &bv->clock, b->calls[BCAST_SET_CLOCK]);
-		account(res, &bv->flush, b->calls[BCAST_MEMSLOT_ON]);
+		account(res, &bv->clock, b->calls[BCAST_SET_CLOCK], b->verify_tsc != 0);
+		account(res, &bv->flush, b->calls[BCAST_MEMSLOT_ON], b->verify_tsc != 0);
 		if ((bv->clock.known && !bv->clock.acked_last) || (bv->flush.known && !bv->flush.acked_last))
 			json_array_append_new(lost, json_integer(i));
 		json_array_append_new(per_vcpu, json_pack(
@@ -463,7 +465,7 @@ static json_t *broadcast__verify(struct broadcast *b, struct scenario_result *re
 				 "kvmclock page rewritten (version, tsc_timestamp) after the last round began" :
 				 b->pvclock_why,
 			 "tlb_flush", "per-vCPU tlb_flush stat moved after the last round began",
-			 "deadline_ms", (json_int_t)b->ack_wait_ms,
+			 "wait_ms", (json_int_t)b->ack_wait_ms,
 			 "per_vcpu", per_vcpu, "lost_vcpus", lost,
 			 "verified", json_boolean(b->verify_tsc != 0));
 }
@@ -512,20 +514,17 @@ static void broadcast__results(struct broadcast *b, struct scenario_result *res,
 }
 
 /*
- * The classifier's signal rule does not fit a halted target here: the
- * requests never make a halted vCPU run, so say why no path is claimed.
+ * No kick travels to one vCPU here: the ioctl makes a request of every vCPU
+ * and waits for those in guest mode, so its duration is the measurement.
  */
-static void broadcast__explain_delivery(struct broadcast *b, struct scenario_result *res)
+static void broadcast__explain_delivery(struct scenario_result *res)
 {
-	json_t *reason = json_object_get(res->delivery, "reason");
-
-	if (b->cfg->target != TARGET_HALTED || !reason)
-		return;
-	json_object_set(res->delivery, "classifier_reason", reason);
-	json_object_set_new(res->delivery, "reason", json_string(
-		"clock-update and TLB-flush requests are KVM_REQUEST_NO_WAKEUP: a halted vCPU is not "
-		"made to run for them (a memslot change may wake its thread, which blocks again) and "
-		"handles them on its next entry"));
+	json_decref(res->delivery);
+	res->delivery = delivery__not_applicable(
+		"KVM_SET_CLOCK and the memslot change make a request of every vCPU inside one "
+		"ioctl, which kicks those in guest mode and waits for them; its duration is the "
+		"measurement, and no single kick's path is. Clock-update and TLB-flush requests "
+		"are KVM_REQUEST_NO_WAKEUP: a halted vCPU handles them on its next entry");
 }
 
 static struct broadcast *broadcast__create(struct engine *e)
@@ -537,9 +536,8 @@ static struct broadcast *broadcast__create(struct engine *e)
 	b->cfg = ctx->cfg;
 	b->cpu = ctx->plan.sender_cpu[0];
 	b->count = ctx->cfg->count;
-	/* Overcommitted vCPUs wait their turn for a CPU before they can answer. */
-	b->ack_wait_ms = (uint64_t)ctx->cfg->deadline_ms *
-			 (ctx->plan.max_threads_per_cpu > 1 ? ctx->plan.max_threads_per_cpu : 1);
+	/* The loss window: a vCPU that has not answered by then has lost the request. */
+	b->ack_wait_ms = ctx->cfg->lost_after_ms;
 	for (int k = 0; k < BCAST_NKINDS; k++)
 		b->hist[k] = ks_aligned_zalloc(KS_CACHELINE, sizeof(struct histogram));
 	b->verify_stats = ks_zalloc(e->vm.nvcpus * sizeof(*b->verify_stats));
@@ -583,12 +581,14 @@ static int broadcast__run(struct scenario_ctx *ctx, struct scenario_result *res)
 		engine__snapshot_before(&e);
 		ret = broadcast__measure(b, res);
 		broadcast__wake_all(b, b->ack_wait_ms);
+		if (!res->error[0] && engine__vcpu_failed(&e, res))
+			ret = -1;
 		engine__snapshot_after(&e);
 		ack = broadcast__verify(b, res);
 		broadcast__results(b, res, ack);
 		engine__report(&e, res, b->calls[BCAST_SET_CLOCK] + b->calls[BCAST_MEMSLOT_ON], false,
 			       broadcast__thread_placement(b));
-		broadcast__explain_delivery(b, res);
+		broadcast__explain_delivery(res);
 		res->completed = ret == 0 && !res->interrupted;
 	}
 	engine__stop(&e);

@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../classify.h"
 #include "../scenario.h"
 
 #define FLOOR_WARMUP_ROUNDS	200
@@ -269,7 +270,8 @@ static void floor__report(struct floor *f, struct scenario_result *res)
 	res->latency = f->hist[PP_ONE_WAY];
 	f->hist[PP_ONE_WAY] = NULL;
 	/* Every round trip completes; a skipped wake-up round is not a lost one. */
-	res->sent = res->delivered = res->latency->count + f->wake_rounds;
+	ledger__settle_counted(&res->tally, res->latency->count + f->wake_rounds,
+			       res->latency->count + f->wake_rounds, true, true);
 	res->extra = json_pack(
 		"{s:s, s:s, s:o, s:o, s:o, s:s, s:{s:I, s:I}}",
 		"latency", "ping-pong one-way: RTT/2 of each cache-line round trip",
@@ -280,9 +282,9 @@ static void floor__report(struct floor *f, struct scenario_result *res)
 		"wake_up_mechanism", "FUTEX_WAKE_PRIVATE of a thread blocked in FUTEX_WAIT_PRIVATE",
 		"wake_up_skipped", "responder_not_asleep", (json_int_t)f->skipped_responder_awake,
 		"initiator_not_asleep", (json_int_t)f->skipped_initiator_awake);
-	res->delivery = json_pack("{s:s, s:s}", "path", "unknown", "reason",
-				  "floor kicks no vCPU: it measures the host's own cross-CPU "
-				  "notification cost, which kick latencies are compared with");
+	res->delivery = delivery__not_applicable("floor kicks no vCPU: it measures the host's own "
+						 "cross-CPU notification cost, which kick latencies "
+						 "are compared with");
 	res->placement = json_pack("{s:b, s:s, s:[], s:[o, o]}", "overcommit", f->same_cpu,
 				   "policy", placement__name(f->ctx->cfg->placement), "vcpus", "senders",
 				   floor__thread_json(&f->th[INITIATOR], "ks-floor-ping",

@@ -23,14 +23,13 @@ json_t *interrupts__params(const struct scenario_ctx *ctx, const char *kick)
 {
 	const struct ks_config *cfg = ctx->cfg;
 
-	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s}",
+	return json_pack("{s:i, s:i, s:s, s:s, s:I, s:I, s:i, s:i, s:i, s:s}",
 			 "vcpus", (int)ctx->vcpus, "senders", (int)cfg->senders,
 			 "target_state", target_state__name(cfg->target),
 			 "pattern", pattern__name(cfg->pattern),
-			 "protocol", protocol__name(PROTOCOL_IMMEDIATE_EXIT),
 			 "rate_hz", (json_int_t)cfg->rate_hz, "gap_ns", (json_int_t)cfg->gap_ns,
-			 "burst", (int)cfg->burst,
-			 "deadline_ms", (int)cfg->deadline_ms, "kick", kick);
+			 "burst", (int)cfg->burst, "deadline_ms", (int)cfg->deadline_ms,
+			 "lost_after_ms", (int)cfg->lost_after_ms, "kick", kick);
 }
 
 int interrupts__start(struct engine *e, struct scenario_ctx *ctx, struct scenario_result *res)
@@ -60,6 +59,7 @@ const struct scenario_param interrupts__storm_params[] = {
 	{ "--target-state", "what the guest does meanwhile: running, halted or mixed" },
 	{ "--rate/--burst", "open-loop storm; closed loop when --rate is 0" },
 	{ "--gap", "closed loop: random pause before each kick (lets a halted target block again)" },
-	{ "--deadline", "ms before an unobserved request counts as lost and is re-sent" },
+	{ "--deadline", "ms within which an observed request is delivered, after which it is late" },
+	{ "--lost-after", "ms before an unobserved request counts as lost and is sent again" },
 	{ NULL, NULL },
 };

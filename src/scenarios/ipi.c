@@ -9,9 +9,12 @@
  * once: KVM sets the vector in each target's IRR and kicks it (an IPI out of
  * guest mode, a wake-up from HLT, or with APICv/AVIC and IPI virtualization
  * a posted interrupt without any exit). The sender waits for the targets'
- * handlers (closed loop) or keeps its schedule (open loop), and appends one
- * sample per delivered request to a ring in its mailbox that the host
- * drains here into a histogram. The guest code is in guest.S (ipi_sender).
+ * handlers (closed loop) or keeps its schedule (open loop), and logs every
+ * sequence it published and every observation its targets made to a ring
+ * in its mailbox (guest.S, ipi_sender). This file drains the rings into the
+ * ledger, which decides each request's outcome as for the host senders; a
+ * request the ledger declares lost is kicked again from here, with
+ * KVM_SIGNAL_MSI on the same vector, since the guest has no notion of loss.
  *
  * Patterns: one-to-one, vCPU i -> vCPU (i + 1) mod N for the first
  * --senders vCPUs; one-to-all, vCPU 0 broadcasts; all-to-all, every vCPU
@@ -34,13 +37,22 @@
 #define IPI_POLL_NS 1000000
 #define IPI_START_TIMEOUT_MS 2000
 #define IPI_ABORT_GRACE_MS 1000
+/* Open loop: sequences a guest sender may have out ahead of its slowest target. */
+#define IPI_MAX_OUT 512
+/* Ledger records per (sender, target): more than can ever be pending. */
+#define IPI_RECORDS 1024
+#define IPI_END_GRACE_MS 1000
+_Static_assert(IPI_MAX_OUT < IPI_RECORDS, "the ledger keeps every pending request");
 
 struct ipi_sender {
 	unsigned vcpu;
 	uint64_t targets;           /* bit t: vCPU t */
 	unsigned ntargets;
 	uint64_t icr;
-	uint64_t tail;              /* samples drained */
+	uint64_t tail;              /* events drained */
+	uint64_t sequences;         /* PUB events drained */
+	struct ledger_stream stream[MB_NSLOTS];     /* per target */
+	uint64_t last_kick[MB_NSLOTS];              /* host TSC of the newest re-kick */
 };
 
 struct ipi_run {
@@ -52,9 +64,9 @@ struct ipi_run {
 	unsigned nsenders;
 	bool is_target[MB_NSLOTS];
 	bool is_sender[MB_NSLOTS];
-	struct histogram *hist;     /* TSC ticks, from the latency origin */
-	struct histogram *from_icr; /* open loop: TSC ticks from the ICR write itself */
-	uint64_t samples, clock_skew;
+	struct ledger_rules rules;
+	uint64_t tsc_offset;        /* every vCPU's (ipi__check_tsc) */
+	uint64_t overruns, ring_full, out_of_order, rekicks, rekick_errors;
 	uint32_t stop;              /* IPI_STOP_* last posted */
 };
 
@@ -130,17 +142,19 @@ static int ipi__check_tsc(struct ipi_run *r, struct scenario_result *res)
 			return -1;
 		}
 	}
+	r->tsc_offset = vm->vcpus[0].tsc_offset;
 	return 0;
 }
 
-/* Fills every sender's command line; the command itself is posted by ipi__go. */
-static void ipi__configure(struct ipi_run *r)
+/* Fills every sender's command line and ledger; the command itself is posted by ipi__go. */
+static void ipi__configure(struct ipi_run *r, struct scenario_result *res)
 {
 	const struct ks_config *cfg = r->cfg;
 	struct tsc_clock *clock = r->ctx->clock;
-	uint64_t deadline = clock__ns_to_ticks(clock, (uint64_t)cfg->deadline_ms * 1000000ull);
 	uint64_t interval = 0;
 
+	r->rules.deadline = clock__ns_to_ticks(clock, (uint64_t)cfg->deadline_ms * 1000000ull);
+	r->rules.lost_after = clock__ns_to_ticks(clock, (uint64_t)cfg->lost_after_ms * 1000000ull);
 	if (cfg->rate_hz) {
 		interval = clock__ns_to_ticks(clock, cfg->burst * 1000000000ull / cfg->rate_hz);
 		/* 0 would mean closed loop to the guest: the fastest schedule is one tick. */
@@ -154,13 +168,33 @@ static void ipi__configure(struct ipi_run *r)
 		mb->ipi_targets = s->targets;
 		mb->ipi_ntargets = s->ntargets;
 		mb->ipi_count = cfg->count;
-		mb->ipi_deadline = deadline ? deadline : 1;
+		mb->ipi_max_out = IPI_MAX_OUT;
 		mb->ipi_interval = interval;
 		mb->ipi_burst = cfg->burst ? cfg->burst : 1;
 		mb->ipi_gap = cfg->rate_hz ? 0 : clock__ns_to_ticks(clock, cfg->gap_ns);
 		mb->ipi_seed = (cfg->seed ^ (0x9e3779b97f4a7c15ull * (s->vcpu + 1))) | 1;
 		mb->ipi_stop = IPI_STOP_NONE;
+		for (uint64_t t = s->targets; t; t &= t - 1)
+			ledger_stream__init(&s->stream[__builtin_ctzll(t)], &r->rules, &res->tally,
+					    IPI_RECORDS, 0);
 	}
+}
+
+static void ipi__release(struct ipi_run *r)
+{
+	for (unsigned i = 0; i < r->nsenders; i++)
+		for (uint64_t t = r->senders[i].targets; t; t &= t - 1)
+			ledger_stream__release(&r->senders[i].stream[__builtin_ctzll(t)]);
+}
+
+/* An MSI with vector REQ_VECTOR(sender) to vCPU target: what its handler observes. */
+static int ipi__msi(struct ipi_run *r, unsigned target, unsigned sender)
+{
+	struct kvm_msi msi = { 0 };
+
+	interrupts__msi_route(target, REQ_VECTOR(sender), &msi.address_lo, &msi.address_hi,
+			      &msi.data);
+	return kvm__ioctl_raw(r->e->vm.fd, KVM_SIGNAL_MSI, &msi) > 0 ? 0 : -1;
 }
 
 /*
@@ -173,15 +207,10 @@ static int ipi__go(struct ipi_run *r)
 {
 	for (unsigned i = 0; i < r->nsenders; i++) {
 		struct ipi_sender *s = &r->senders[i];
-		struct kvm_msi doorbell = { 0 };
 
 		/* Pairs with the guest's load of the command: the fields above are seen first. */
 		__atomic_store_n(&ipi__mailbox(r, s)->ipi_cmd, IPI_CMD_SEND, __ATOMIC_RELEASE);
-		if (engine__mode_of(r->e, s->vcpu) != MB_MODE_HALTED)
-			continue;
-		interrupts__msi_route(s->vcpu, REQ_VECTOR(s->vcpu), &doorbell.address_lo,
-				      &doorbell.address_hi, &doorbell.data);
-		if (vm_ioctl(&r->e->vm, KVM_SIGNAL_MSI, &doorbell) < 0)
+		if (engine__mode_of(r->e, s->vcpu) == MB_MODE_HALTED && ipi__msi(r, s->vcpu, s->vcpu) < 0)
 			return -1;
 	}
 	return 0;
@@ -196,9 +225,33 @@ static void ipi__stop(struct ipi_run *r, uint32_t how)
 		__atomic_store_n(&ipi__mailbox(r, &r->senders[i])->ipi_stop, how, __ATOMIC_RELAXED);
 }
 
+static void ipi__event(struct ipi_run *r, struct ipi_sender *s, const struct ipi_event *ev)
+{
+	switch (ev->kind) {
+	case IPI_EV_PUB:
+		for (uint64_t t = s->targets; t; t &= t - 1) {
+			struct ledger_stream *st = &s->stream[__builtin_ctzll(t)];
+
+			r->out_of_order += ev->a != st->published + 1;
+			ledger__publish(st, ev->b - r->tsc_offset, ev->c - r->tsc_offset);
+		}
+		s->sequences++;
+		break;
+	case IPI_EV_OBS:
+		if (ev->target < MB_NSLOTS && (s->targets >> ev->target & 1))
+			ledger__observe(&s->stream[ev->target], ev->a, ev->b - r->tsc_offset);
+		break;
+	case IPI_EV_OVERRUN:
+		r->overruns += ev->a;
+		break;
+	default:
+		r->out_of_order++;
+	}
+}
+
 /*
- * Takes the samples the guest appended since the last look. The acquire load
- * of the head pairs with the guest's ordered stores (sample, then head); the
+ * Takes the events the guest appended since the last look. The acquire load
+ * of the head pairs with the guest's ordered stores (event, then head); the
  * release store of the tail tells the guest the slots are free only after
  * they were read.
  */
@@ -209,30 +262,40 @@ static void ipi__drain(struct ipi_run *r, struct ipi_sender *s)
 
 	if (head == s->tail)
 		return;
-	for (; s->tail != head; s->tail++) {
-		const struct ipi_sample *x = &mb->ipi_samples[s->tail & (IPI_SAMPLE_RING - 1)];
-		uint64_t from = x->from_tsc, icr = x->icr_tsc, obs = x->obs_tsc;
-
-		/* Two vCPUs' TSCs can disagree by a few ticks. */
-		if ((int64_t)(obs - icr) < 0) {
-			r->clock_skew++;
-			obs = icr;
-		}
-		histogram__record(r->hist, obs - (from < icr ? from : icr));
-		if (x->flags & IPI_SAMPLE_F_SCHEDULED)
-			histogram__record(r->from_icr, obs - icr);
-		r->samples++;
-	}
+	/* Full: the guest may be waiting for room, which delays its sends. */
+	r->ring_full += head - s->tail >= IPI_EVENT_RING;
+	for (; s->tail != head; s->tail++)
+		ipi__event(r, s, &mb->ipi_events[s->tail & (IPI_EVENT_RING - 1)]);
 	__atomic_store_n(&mb->ipi_ring_tail, s->tail, __ATOMIC_RELEASE);
 }
 
-static uint64_t ipi__field(const uint64_t *field)
+/*
+ * Lets the ledger expire what waited past the loss window and kicks those
+ * targets from here; a lost request still unserved is kicked again every
+ * loss window, since a closed-loop guest sender waits for it.
+ */
+static void ipi__expire(struct ipi_run *r, uint64_t now)
 {
-	return __atomic_load_n(field, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < r->nsenders; i++) {
+		struct ipi_sender *s = &r->senders[i];
+
+		for (uint64_t m = s->targets; m; m &= m - 1) {
+			unsigned t = (unsigned)__builtin_ctzll(m);
+			struct ledger_stream *st = &s->stream[t];
+			bool again = st->served < st->resolved && now - s->last_kick[t] > r->rules.lost_after;
+
+			if (!ledger__expire(st, now) && !again)
+				continue;
+			r->rekicks++;
+			r->rekick_errors += ipi__msi(r, t, s->vcpu) < 0;
+			s->last_kick[t] = now;
+		}
+	}
 }
 
 static bool ipi__poll(struct ipi_run *r, uint64_t *sent, bool *started)
 {
+	uint64_t now = clock__tsc();
 	bool done = true;
 
 	*sent = 0;
@@ -243,37 +306,53 @@ static bool ipi__poll(struct ipi_run *r, uint64_t *sent, bool *started)
 		uint64_t state = __atomic_load_n(&mb->ipi_state, __ATOMIC_ACQUIRE);
 
 		ipi__drain(r, s);
-		*sent += ipi__field(&mb->ipi_sent);
+		*sent += __atomic_load_n(&mb->ipi_sent, __ATOMIC_RELAXED);
 		*started &= state != IPI_STATE_IDLE;
 		done &= state == IPI_STATE_DONE;
 	}
+	ipi__expire(r, now);
 	return done;
 }
 
-/* The controller: drains, ends the run on --duration, Ctrl-C or a failed vCPU. */
+/* What ends the run early: Ctrl-C, a failed vCPU, a sender that never started. */
+static void ipi__watch(struct ipi_run *r, struct scenario_result *res, uint64_t start, bool started)
+{
+	uint64_t now = clock__monotonic_ns();
+
+	if (atomic_load_explicit(r->ctx->interrupted, memory_order_relaxed))
+		res->interrupted = true;
+	if (!res->error[0])
+		engine__vcpu_failed(r->e, res);
+	if (!started && !res->error[0] && now - start > IPI_START_TIMEOUT_MS * 1000000ull)
+		snprintf(res->error, sizeof(res->error),
+			 "a guest sender did not start within %d ms", IPI_START_TIMEOUT_MS);
+	if (res->interrupted || res->error[0])
+		ipi__stop(r, IPI_STOP_ABORT);
+}
+
+/*
+ * The controller: drains, expires, and ends the run on --duration (then
+ * gives outstanding requests a deadline, at most IPI_END_GRACE_MS), Ctrl-C
+ * or a failed vCPU.
+ */
 static void ipi__monitor(struct ipi_run *r, struct scenario_result *res)
 {
 	struct scenario_ctx *ctx = r->ctx;
-	uint64_t start = clock__monotonic_ns(), last_progress = start, abort_at = 0;
+	uint64_t start = clock__monotonic_ns(), last_progress = start, abort_at = 0, sent;
 	uint64_t end = r->cfg->duration_s > 0 ? start + (uint64_t)(r->cfg->duration_s * 1e9) : 0;
-	uint64_t total = r->cfg->count * r->nsenders, sent;
+	uint64_t grace = (uint64_t)(r->cfg->deadline_ms < IPI_END_GRACE_MS ? r->cfg->deadline_ms :
+				    IPI_END_GRACE_MS) * 1000000ull;
+	uint64_t total = r->cfg->count * r->nsenders;
 	struct timespec tick = { .tv_nsec = IPI_POLL_NS };
 	bool started;
 
 	while (!ipi__poll(r, &sent, &started)) {
 		uint64_t now = clock__monotonic_ns();
 
-		if (atomic_load_explicit(ctx->interrupted, memory_order_relaxed))
-			res->interrupted = true;
-		if (!res->error[0] && engine__vcpu_failed(r->e, res))
-			ipi__stop(r, IPI_STOP_ABORT);
-		if (!started && !res->error[0] && now - start > IPI_START_TIMEOUT_MS * 1000000ull)
-			snprintf(res->error, sizeof(res->error),
-				 "a guest sender did not start within %d ms", IPI_START_TIMEOUT_MS);
-		if (res->interrupted || res->error[0])
-			ipi__stop(r, IPI_STOP_ABORT);
+		stopwatch__tick(&r->e->stopwatch);
+		ipi__watch(r, res, start, started);
 		if (end && now >= end)
-			ipi__stop(r, IPI_STOP_FINISH);
+			ipi__stop(r, now >= end + grace ? IPI_STOP_ABORT : IPI_STOP_FINISH);
 		if (r->stop == IPI_STOP_ABORT) {
 			if (!abort_at)
 				abort_at = now;
@@ -286,6 +365,8 @@ static void ipi__monitor(struct ipi_run *r, struct scenario_result *res)
 		}
 		nanosleep(&tick, NULL);
 	}
+	for (unsigned i = 0; i < r->nsenders; i++)
+		ipi__drain(r, &r->senders[i]);
 	res->elapsed_s = (double)(clock__monotonic_ns() - start) / 1e9;
 }
 
@@ -319,74 +400,56 @@ static bool ipi__vcpus_share_cpu(const struct ipi_run *r)
 	return false;
 }
 
-static void ipi__collect(struct ipi_run *r, struct scenario_result *res)
+/* Every stream is finished: whatever is still pending is unresolved. */
+static void ipi__collect(struct ipi_run *r, struct scenario_result *res, struct storm_summary *sum)
 {
 	json_t *placement = json_array(), *per_sender = json_array();
-	uint64_t resends = 0;
 
 	for (unsigned i = 0; i < r->nsenders; i++) {
 		struct ipi_sender *s = &r->senders[i];
-		struct mailbox *mb = ipi__mailbox(r, s);
-		uint64_t sent = ipi__field(&mb->ipi_sent), lost = ipi__field(&mb->ipi_lost);
-		uint64_t delivered = ipi__field(&mb->ipi_delivered);
-		uint64_t coalesced = ipi__field(&mb->ipi_coalesced);
 
-		res->sent += sent;
-		res->delivered += delivered;
-		res->coalesced += coalesced;
-		res->lost += lost;
-		resends += ipi__field(&mb->ipi_resends);
-		json_array_append_new(per_sender, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}",
-			"vcpu", (int)s->vcpu, "sent", (json_int_t)sent,
-			"delivered", (json_int_t)delivered, "coalesced", (json_int_t)coalesced,
-			"lost", (json_int_t)lost, "sequences", (json_int_t)ipi__field(&mb->ipi_seq)));
+		for (uint64_t t = s->targets; t; t &= t - 1)
+			ledger__finish(&s->stream[__builtin_ctzll(t)]);
+		res->kicks.sent += s->sequences * s->ntargets;
+		json_array_append_new(per_sender, json_pack("{s:i, s:I, s:I}", "vcpu", (int)s->vcpu,
+			"sent", (json_int_t)(s->sequences * s->ntargets),
+			"sequences", (json_int_t)s->sequences));
 		json_array_append_new(placement, ipi__sender_placement(r, s));
 	}
-	res->latency = r->hist;
-	r->hist = NULL;
-	res->extra = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}",
+	res->kicks.rekicks = r->rekicks;
+	sum->senders = placement;
+	res->kicks.failed = r->rekick_errors;
+	res->latency = ledger_tally__served(&res->tally);
+	res->extra = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
 			       "kick", "x2APIC ICR write (WRMSR 0x830)",
-			       "resends", (json_int_t)resends, "samples", (json_int_t)r->samples,
-			       "clock_skew_samples", (json_int_t)r->clock_skew,
+			       "rekick", "KVM_SIGNAL_MSI on the sender's vector, from the host",
+			       "observations_overwritten", (json_int_t)r->overruns,
+			       "event_ring_full", (json_int_t)r->ring_full,
+			       "events_out_of_order", (json_int_t)r->out_of_order,
 			       "per_sender", per_sender,
-			       "sender_kvm_stats", engine__stats_json(r->e, r->is_sender, res->sent));
-	/*
-	 * Open loop: latency_ns runs from when each request was due; this one
-	 * from its ICR write, so a sender that fell behind its schedule shows
-	 * as the difference between the two.
-	 */
-	if (r->cfg->rate_hz)
-		json_object_set_new(res->extra, "from_icr_write_ns",
-				    histogram__to_json(r->from_icr,
-						       clock__ns_per_tick(r->ctx->clock)));
-	engine__report_vcpus(r->e, res, res->sent, true, placement, r->is_target);
-	/* The plan reserved CPUs for host senders that this scenario never starts. */
-	json_object_set_new(res->placement, "overcommit", json_boolean(ipi__vcpus_share_cpu(r)));
+			       "sender_kvm_stats", engine__stats_json(r->e, r->is_sender, res->tally.sent));
 }
 
 static json_t *ipi__params(const struct ipi_run *r)
 {
 	const struct ks_config *cfg = r->cfg;
 
-	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s}",
+	return json_pack("{s:i, s:i, s:s, s:s, s:I, s:I, s:i, s:i, s:i, s:s}",
 			 "vcpus", (int)r->ctx->vcpus, "senders", (int)r->nsenders,
 			 "target_state", target_state__name(cfg->target),
 			 "pattern", pattern__name(cfg->pattern),
-			 "protocol", protocol__name(PROTOCOL_IMMEDIATE_EXIT),
 			 "rate_hz", (json_int_t)cfg->rate_hz, "gap_ns", (json_int_t)cfg->gap_ns,
-			 "burst", (int)cfg->burst,
-			 "deadline_ms", (int)cfg->deadline_ms, "kick", "x2APIC ICR write");
+			 "burst", (int)cfg->burst, "deadline_ms", (int)cfg->deadline_ms,
+			 "lost_after_ms", (int)cfg->lost_after_ms, "kick", "x2APIC ICR write");
 }
 
 static int ipi__storm(struct ipi_run *r, struct scenario_result *res)
 {
+	struct storm_summary sum = { .threads = json_array() };
+
 	if (ipi__check_tsc(r, res) < 0)
 		return -1;
-	ipi__configure(r);
-	r->hist = ks_aligned_zalloc(KS_CACHELINE, sizeof(*r->hist));
-	r->from_icr = ks_aligned_zalloc(KS_CACHELINE, sizeof(*r->from_icr));
-	histogram__init(r->hist);
-	histogram__init(r->from_icr);
+	ipi__configure(r, res);
 	engine__snapshot_before(r->e);
 	if (ipi__go(r) < 0) {
 		snprintf(res->error, sizeof(res->error), "could not wake a guest sender");
@@ -394,7 +457,11 @@ static int ipi__storm(struct ipi_run *r, struct scenario_result *res)
 	}
 	ipi__monitor(r, res);
 	engine__snapshot_after(r->e);
-	ipi__collect(r, res);
+	ipi__collect(r, res, &sum);
+	ipi__release(r);
+	engine__conclude(r->e, res, true, r->is_target, &sum);
+	/* The plan reserved CPUs for host senders that this scenario never starts. */
+	json_object_set_new(res->placement, "overcommit", json_boolean(ipi__vcpus_share_cpu(r)));
 	res->completed = !res->interrupted && !res->error[0];
 	return res->error[0] ? -1 : 0;
 }
@@ -402,28 +469,30 @@ static int ipi__storm(struct ipi_run *r, struct scenario_result *res)
 static int ipi__run(struct scenario_ctx *ctx, struct scenario_result *res)
 {
 	struct engine_options o = { .protocol = PROTOCOL_IMMEDIATE_EXIT };
-	struct ipi_run r = { .ctx = ctx, .cfg = ctx->cfg, .nvcpus = ctx->vcpus };
+	struct ipi_run *r = ks_zalloc(sizeof(*r));
 	struct engine e;
 	int ret;
 
+	*r = (struct ipi_run){ .ctx = ctx, .cfg = ctx->cfg, .nvcpus = ctx->vcpus };
 	if (ctx->vcpus >= 2 && ctx->vcpus <= MB_NSLOTS)
-		ipi__plan(&r);
-	res->params = ipi__params(&r);
+		ipi__plan(r);
+	res->params = ipi__params(r);
 	if (ctx->vcpus < 2 || ctx->vcpus > MB_NSLOTS) {
 		snprintf(res->error, sizeof(res->error),
 			 "ipi needs 2 to %d vCPUs (a sender and a target, one vector per sender), "
 			 "%u requested", MB_NSLOTS, ctx->vcpus);
+		free(r);
 		return -1;
 	}
 	if (engine__start(&e, ctx, &o) < 0) {
 		snprintf(res->error, sizeof(res->error), "could not start the VM");
+		free(r);
 		return -1;
 	}
-	r.e = &e;
-	ret = ipi__storm(&r, res);
-	free(r.hist);
-	free(r.from_icr);
+	r->e = &e;
+	ret = ipi__storm(r, res);
 	engine__stop(&e);
+	free(r);
 	return ret;
 }
 
@@ -434,7 +503,8 @@ static const struct scenario_param ipi_params[] = {
 	{ "--target-state", "what receiving vCPUs do meanwhile: running, halted or mixed" },
 	{ "--rate/--burst", "open-loop storm from each guest sender; closed loop when --rate is 0" },
 	{ "--gap", "closed loop: random pause before each IPI (lets a halted target block again)" },
-	{ "--deadline", "ms before an unobserved IPI counts as lost and the ICR is written again" },
+	{ "--deadline", "ms within which an observed IPI is delivered, after which it is late" },
+	{ "--lost-after", "ms before an unobserved IPI counts as lost and the host kicks the target" },
 	{ NULL, NULL },
 };
 

@@ -53,11 +53,12 @@ static bool irqfd__pair_used(const struct ks_config *cfg, unsigned nvcpus, unsig
 	return cfg->pattern != PATTERN_ONE_TO_ONE || vcpu == sender % nvcpus;
 }
 
-static int irqfd__kick(void *arg, unsigned sender, struct vcpu *target)
+static int irqfd__kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
 {
 	struct irqfd_set *set = arg;
 	uint64_t one = 1;
 
+	(void)seq;
 	if (write(irqfd__pair(set, sender, target->id)->fd, &one, sizeof(one)) != sizeof(one))
 		return -errno;
 	return 0;
@@ -194,7 +195,12 @@ static int irqfd__run(struct scenario_ctx *ctx, struct scenario_result *res)
 			 "could not bind the irqfds (see messages above)");
 		goto out;
 	}
-	ret = storm__run(&e, &ops, res);
+	{
+		struct storm_summary sum = { 0 };
+
+		ret = storm__run(&e, &ops, res, &sum);
+		engine__conclude(&e, res, ops.kick_is_interrupt, NULL, &sum);
+	}
 	json_object_set_new(res->extra, "gsi_routes", json_integer(set.nroutes));
 out:
 	irqfd__teardown(&set);

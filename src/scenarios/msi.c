@@ -29,12 +29,13 @@
  * by name, by the storm, instead of once per kick. KVM answers 0 when no
  * LAPIC accepted the interrupt (the guest masked it), which is a failed kick.
  */
-static int msi__kick(void *arg, unsigned sender, struct vcpu *target)
+static int msi__kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
 {
 	struct vm *vm = arg;
 	struct kvm_msi msi = { 0 };
 	long ret;
 
+	(void)seq;
 	interrupts__msi_route(target->id, REQ_VECTOR(sender), &msi.address_lo,
 			      &msi.address_hi, &msi.data);
 	ret = kvm__ioctl_raw(vm->fd, KVM_SIGNAL_MSI, &msi);
@@ -67,7 +68,12 @@ static int msi__run(struct scenario_ctx *ctx, struct scenario_result *res)
 	if (interrupts__start(&e, ctx, res) < 0)
 		return -1;
 	ops.arg = &e.vm;
-	ret = storm__run(&e, &ops, res);
+	{
+		struct storm_summary sum = { 0 };
+
+		ret = storm__run(&e, &ops, res, &sum);
+		engine__conclude(&e, res, ops.kick_is_interrupt, NULL, &sum);
+	}
 	engine__stop(&e);
 	return ret;
 }

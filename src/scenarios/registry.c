@@ -53,6 +53,7 @@ void scenario_result__init(struct scenario_result *r, const struct scenario *s)
 {
 	memset(r, 0, sizeof(*r));
 	r->scenario = s;
+	ledger_tally__init(&r->tally);
 }
 
 void scenario_result__release(struct scenario_result *r)
@@ -62,6 +63,8 @@ void scenario_result__release(struct scenario_result *r)
 	json_decref(r->delivery);
 	json_decref(r->placement);
 	json_decref(r->extra);
+	json_decref(r->scheduling);
+	ledger_tally__release(&r->tally);
 	free(r->latency);
 	memset(r, 0, sizeof(*r));
 }

@@ -27,15 +27,14 @@
 #include "../scenario.h"
 #include "../storm.h"
 
-static int signal__kick(void *arg, unsigned sender, struct vcpu *target)
+static int signal__kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
 {
 	(void)arg;
-	(void)sender;
-	return pthread_kill(target->thread, KICK_SIGNAL) ? -EINVAL : 0;
+	return vcpu__send_kick(target, sender, seq);
 }
 
 static const struct storm_ops signal_ops = {
-	.kick_name = "pthread_kill",
+	.kick_name = "rt_tgsigqueueinfo (SIGUSR1)",
 	.kick_is_interrupt = false,
 	.kick = signal__kick,
 	.to_host_tsc = storm__host_tsc,
@@ -45,14 +44,15 @@ static json_t *signal__params(const struct scenario_ctx *ctx)
 {
 	const struct ks_config *cfg = ctx->cfg;
 
-	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i}",
+	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i, s:i}",
 			 "vcpus", (int)ctx->vcpus, "senders", (int)cfg->senders,
 			 "target_state", target_state__name(cfg->target),
 			 "pattern", pattern__name(cfg->pattern),
 			 "protocol", protocol__name(cfg->protocol),
 			 "race_window_ns", (json_int_t)cfg->race_window_ns,
 			 "rate_hz", (json_int_t)cfg->rate_hz, "gap_ns", (json_int_t)cfg->gap_ns,
-			 "burst", (int)cfg->burst, "deadline_ms", (int)cfg->deadline_ms);
+			 "burst", (int)cfg->burst, "deadline_ms", (int)cfg->deadline_ms,
+			 "lost_after_ms", (int)cfg->lost_after_ms);
 }
 
 static int signal__run(struct scenario_ctx *ctx, struct scenario_result *res)
@@ -72,13 +72,12 @@ static int signal__run(struct scenario_ctx *ctx, struct scenario_result *res)
 		snprintf(res->error, sizeof(res->error), "could not start the VM");
 		return -1;
 	}
-	ret = storm__run(&e, &signal_ops, res);
+	{
+		struct storm_summary sum = { 0 };
 
-	uint64_t window_signals = 0;
-
-	for (unsigned i = 0; i < e.vm.nvcpus; i++)
-		window_signals += e.vm.vcpus[i].window_signals;
-	json_object_set_new(res->extra, "kicks_in_race_window", json_integer((json_int_t)window_signals));
+		ret = storm__run(&e, &signal_ops, res, &sum);
+		engine__conclude(&e, res, signal_ops.kick_is_interrupt, NULL, &sum);
+	}
 	engine__stop(&e);
 	return ret;
 }
@@ -90,7 +89,8 @@ static const struct scenario_param signal_params[] = {
 	{ "--target-state", "what the guest does meanwhile: running, halted or mixed" },
 	{ "--rate/--burst", "open-loop storm; closed loop when --rate is 0" },
 	{ "--gap", "closed loop: random pause before each kick" },
-	{ "--deadline", "ms before an unobserved request counts as lost and is re-kicked" },
+	{ "--deadline", "ms within which an observed request is delivered, after which it is late" },
+	{ "--lost-after", "ms before an unobserved request counts as lost and is re-kicked" },
 	{ NULL, NULL },
 };
 

@@ -68,7 +68,7 @@ ks_check "the error names the missing file" grep -q "nowhere.json: cannot open: 
 jq '.schema_version = 99' "$base" >"$KS_TMP/v99.json"
 ks_run_status 2 "another schema_version" compare "$base" "$KS_TMP/v99.json"
 ks_check "the error names the version and what is allowed" \
-	grep -q "v99.json: schema_version 99 is not supported (allowed: 1)" "$KS_TMP/stderr"
+	grep -q "v99.json: schema_version 99 is not supported (allowed: 1-2)" "$KS_TMP/stderr"
 jq 'del(.scenarios[0].counts)' "$base" >"$KS_TMP/nocounts.json"
 ks_run_status 2 "a report of the wrong shape" compare "$KS_TMP/nocounts.json" "$base"
 ks_check "the error names the entry" grep -q 'nocounts.json: scenarios\[0\] has no "counts" object' "$KS_TMP/stderr"

@@ -6,6 +6,7 @@
 #include "hostinfo.h"
 #include "report.h"
 #include "scenario.h"
+#include "table.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -223,6 +224,7 @@ static int run__exit_status(const struct run_state *rs)
 int cmd_run(int argc, char **argv)
 {
 	static struct run_state rs;
+	struct table_options table;
 	char why[512], started[32], finished[32];
 	const char *output;
 	int ret;
@@ -252,8 +254,8 @@ int cmd_run(int argc, char **argv)
 	report__finish(&rs.report, run_signal != 0, finished);
 
 	/* With the report on stdout, the table goes to stderr so stdout stays JSON. */
-	report__print_table(rs.report.root, strcmp(output, "-") ? stdout : stderr);
-	report__print_sweep(rs.report.root, strcmp(output, "-") ? stdout : stderr);
+	table__default_options(&table);
+	table__print(rs.report.root, &table, strcmp(output, "-") ? stdout : stderr);
 	if (report__write(rs.report.root, output) < 0)
 		ret = KS_EXIT_FAIL;
 	else if (strcmp(output, "-"))

@@ -192,23 +192,23 @@ static size_t collect_lines(const struct plot_doc *d, struct spectrum_line *line
 	*dropped = 0;
 	for (size_t r = 0; r < d->nrep; r++) {
 		for (size_t g = 0; g < d->groups[r].n; g++) {
-			struct spectrum_line *l = &lines[n];
+			struct latency_bins bins = { 0 };
 			char label[160];
 
-			memset(&l->bins, 0, sizeof(l->bins));
-			merged_bins(&d->groups[r], &d->groups[r].group[g], &l->bins);
-			if (!l->bins.count || n == max) {
-				*dropped += l->bins.count != 0;
-				latency__bins_release(&l->bins);
+			merged_bins(&d->groups[r], &d->groups[r].group[g], &bins);
+			if (!bins.count || n == max) {
+				*dropped += bins.count != 0;
+				latency__bins_release(&bins);
 				continue;
 			}
 			plot__group_label(&d->groups[r].group[g], label, sizeof(label));
 			if (d->nrep > 1)
-				ks_format(l->label, sizeof(l->label), "%s: %s", d->rep[r].label, label);
+				ks_format(lines[n].label, sizeof(lines[n].label), "%s: %s", d->rep[r].label, label);
 			else
-				ks_format(l->label, sizeof(l->label), "%s", label);
-			l->colour = 0;
-			l->dash = r;
+				ks_format(lines[n].label, sizeof(lines[n].label), "%s", label);
+			lines[n].bins = bins;
+			lines[n].colour = 0;
+			lines[n].dash = r;
 			n++;
 		}
 	}

@@ -245,11 +245,12 @@ double report_groups__median(const struct report_groups *gs, const struct report
  * groups the series cover, and adds them to sw when it is not NULL.
  */
 static size_t series_along(const struct report_groups *gs, const size_t *gi, size_t m,
-			   const char *key, const json_t *keys, struct sweep *sw)
+			   const char *key, const json_t *keys, struct sweep *sw, size_t *nseries)
 {
 	struct keyed *k = ks_zalloc(m * sizeof(*k));
 	size_t covered = 0;
 
+	*nseries = 0;
 	for (size_t i = 0; i < m; i++) {
 		json_t *rest = json_deep_copy(gs->group[gi[i]].params);
 
@@ -267,6 +268,7 @@ static size_t series_along(const struct report_groups *gs, const size_t *gi, siz
 		if (run < 2)
 			continue;
 		covered += run;
+		(*nseries)++;
 		if (!sw)
 			continue;
 		sw->series = realloc(sw->series, (sw->nseries + 1) * sizeof(*sw->series));
@@ -301,17 +303,25 @@ static void sweep_of_name(const struct report_groups *gs, const size_t *gi, size
 	json_t *keys = varying_keys(gs, gi, m), *unused;
 	const char *key, *best = NULL;
 	struct sweeps *out = ctx;
-	size_t best_cover = 0;
+	size_t best_cover = 0, best_series = 0, nseries;
 
 	json_object_foreach(keys, key, unused) {
 		size_t cover;
 
 		if (!numeric_in_all(gs, gi, m, key))
 			continue;
-		cover = series_along(gs, gi, m, key, keys, NULL);
-		/* Ties go to the first name in order, so the choice does not depend on hashing. */
-		if (cover > best_cover || (cover && cover == best_cover && strcmp(key, best) < 0)) {
+		cover = series_along(gs, gi, m, key, keys, NULL, &nseries);
+		if (!cover)
+			continue;
+		/*
+		 * The key along which most groups line up; then the one with the
+		 * longest curves (fewest series); then the first name, so the
+		 * choice does not depend on hashing.
+		 */
+		if (cover > best_cover || (cover == best_cover && nseries < best_series) ||
+		    (cover == best_cover && nseries == best_series && strcmp(key, best) < 0)) {
 			best_cover = cover;
+			best_series = nseries;
 			best = key;
 		}
 	}
@@ -328,7 +338,7 @@ static void sweep_of_name(const struct report_groups *gs, const size_t *gi, size
 		json_object_foreach((json_t *)gs->group[gi[0]].params, key, unused)
 			if (!strcmp(key, best))
 				sw->key = key;
-		series_along(gs, gi, m, sw->key, keys, sw);
+		series_along(gs, gi, m, sw->key, keys, sw, &nseries);
 	}
 	json_decref(keys);
 }

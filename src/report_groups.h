@@ -71,8 +71,8 @@ struct sweeps {
 
 /*
  * The sweeps among gs: per scenario, the numeric parameter along which the
- * most groups form series of two or more points; every group is in at
- * most one sweep.
+ * most groups form series of two or more points (on a tie, the one with
+ * the longest series); every group is in at most one sweep.
  */
 void report_groups__sweeps(const struct report_groups *gs, struct sweeps *out);
 void report_groups__release_sweeps(struct sweeps *sw);

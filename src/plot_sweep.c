@@ -64,7 +64,8 @@ struct curve {
 	double x[MAX_POINTS], p50[MAX_POINTS], p99[MAX_POINTS], lost[MAX_POINTS];
 };
 
-static void curve_of(const struct plot_doc *d, size_t r, const struct sweep_series *s, struct curve *c)
+static void curve_of(const struct plot_doc *d, size_t r, const struct sweep *sw, const struct sweep_series *s,
+		     struct curve *c)
 {
 	const struct report_groups *gs = &d->groups[r];
 	double p50 = 50.0, p99 = 99.0;
@@ -78,8 +79,9 @@ static void curve_of(const struct plot_doc *d, size_t r, const struct sweep_seri
 		c->p99[k] = report_groups__median(gs, g, metric_pct, &p99);
 		c->lost[k] = report_groups__median(gs, g, metric_lost_fraction, NULL);
 	}
+	/* The report (when several), then what sets this curve apart; the scenario when nothing does. */
 	ks_format(c->label, sizeof(c->label), "%s%s%s", d->nrep > 1 ? d->rep[r].label : "",
-		  d->nrep > 1 && s->label[0] ? ": " : "", s->label[0] || d->nrep > 1 ? s->label : "all");
+		  d->nrep > 1 && s->label[0] ? ": " : "", s->label[0] || d->nrep > 1 ? s->label : sw->name);
 }
 
 static size_t curves_of(const struct plot_doc *d, const struct sweep *want, struct curve *c, size_t max)
@@ -93,7 +95,7 @@ static size_t curves_of(const struct plot_doc *d, const struct sweep *want, stru
 			if (strcmp(sw->name, want->name) || strcmp(sw->key, want->key))
 				continue;
 			for (size_t s = 0; s < sw->nseries && n < max; s++)
-				curve_of(d, r, &sw->series[s], &c[n++]);
+				curve_of(d, r, sw, &sw->series[s], &c[n++]);
 		}
 	return n;
 }

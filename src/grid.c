@@ -25,7 +25,7 @@ struct grid {
 	size_t nrows, cap;
 };
 
-static char *vformat(const char *fmt, va_list ap)
+static char *__attribute__((format(printf, 1, 0))) vformat(const char *fmt, va_list ap)
 {
 	char *s;
 

@@ -49,18 +49,23 @@ static bool bin_of(const json_t *bin, struct latency_bin *out)
 int latency__check(const json_t *lat, char *why, size_t why_len)
 {
 	const json_t *bins = json_object_get(lat, "bins"), *bin;
+	uint64_t count, sum = 0, min, max;
 	struct latency_bin b;
-	uint64_t count, sum = 0;
 	size_t i;
 
 	if (!json_is_object(lat) || !json_u64(json_object_get(lat, "count"), &count)) {
 		ks_format(why, why_len, "has no non-negative integer \"count\"");
 		return -1;
 	}
+	if (!count)
+		return 0;
 	if (!json_is_array(bins)) {
-		if (!count)
-			return 0;
 		ks_format(why, why_len, "has %llu samples but no \"bins\" array", (unsigned long long)count);
+		return -1;
+	}
+	if (!json_u64(json_object_get(lat, "min"), &min) || !json_u64(json_object_get(lat, "max"), &max) ||
+	    min > max) {
+		ks_format(why, why_len, "needs integers \"min\" <= \"max\" (ns) with its samples");
 		return -1;
 	}
 	json_array_foreach(bins, i, bin) {

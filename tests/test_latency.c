@@ -204,10 +204,12 @@ static void histogram_lines_look_like_bpftrace(void **state)
 
 static void malformed_bins_are_refused(void **state)
 {
-	json_t *wrong_sum = json_pack("{s:i, s:[{s:i, s:i, s:i}]}", "count", 5, "bins", "lo", 1, "hi", 2,
-				      "count", 4);
-	json_t *backwards = json_pack("{s:i, s:[[i,i,i]]}", "count", 1, "bins", 9, 3, 1);
+	json_t *wrong_sum = json_pack("{s:i, s:i, s:i, s:[{s:i, s:i, s:i}]}", "count", 5, "min", 1, "max", 2,
+				      "bins", "lo", 1, "hi", 2, "count", 4);
+	json_t *backwards = json_pack("{s:i, s:i, s:i, s:[[i,i,i]]}", "count", 1, "min", 3, "max", 9,
+				      "bins", 9, 3, 1);
 	json_t *no_bins = json_pack("{s:i}", "count", 3);
+	json_t *no_max = json_pack("{s:i, s:i, s:[[i,i,i]]}", "count", 1, "min", 3, "bins", 3, 3, 1);
 	char why[256];
 
 	(void)state;
@@ -215,6 +217,9 @@ static void malformed_bins_are_refused(void **state)
 	assert_non_null(strstr(why, "sum to 4"));
 	assert_int_equal(latency__check(backwards, why, sizeof(why)), -1);
 	assert_int_equal(latency__check(no_bins, why, sizeof(why)), -1);
+	assert_int_equal(latency__check(no_max, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "max"));
+	json_decref(no_max);
 	json_decref(wrong_sum);
 	json_decref(backwards);
 	json_decref(no_bins);

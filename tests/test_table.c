@@ -308,7 +308,8 @@ static void bad_reports_are_refused_with_a_reason(void **state)
 		{ "{\"schema_version\": 1}", "no \"scenarios\" array" },
 		{ "{\"schema_version\": 2, \"scenarios\": [{\"name\": \"x\", \"params\": {}}]}", "counts" },
 		{ "{\"schema_version\": 1, \"scenarios\": [{\"name\": \"x\", \"params\": {}, \"counts\": {},"
-		  "\"latency_ns\": {\"count\": 2, \"bins\": [{\"lo\": 1, \"hi\": 2, \"count\": 1}]}}]}", "sum to 1" },
+		  "\"latency_ns\": {\"count\": 2, \"min\": 1, \"max\": 2, \"bins\": [{\"lo\": 1, \"hi\": 2, \"count\": 1}]}}]}",
+		  "sum to 1" },
 	};
 	char why[256];
 

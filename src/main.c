@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	{ "list", "", "scenarios and their parameters", cmd_list },
 	{ "compare", "BASE NEW", "compare two reports; exit 1 on a regression", cmd_compare },
 	{ "show", "REPORT", "the table (and histograms) of a report", cmd_show },
-	{ "plot", "REPORT... -o SVG", "draw reports as an SVG picture", cmd_plot },
+	{ "plot", "REPORT...", "draw reports as an SVG picture (-o FILE.svg)", cmd_plot },
 };
 
 static void usage(FILE *out)

@@ -7,6 +7,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "schedstat.h"
+#include "table.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -224,6 +225,7 @@ static int run__exit_status(const struct run_state *rs)
 int cmd_run(int argc, char **argv)
 {
 	static struct run_state rs;
+	struct table_options table;
 	char why[512], started[32], finished[32];
 	const char *output;
 	int ret;
@@ -253,8 +255,10 @@ int cmd_run(int argc, char **argv)
 	report__finish(&rs.report, run_signal != 0, finished);
 
 	/* With the report on stdout, the table goes to stderr so stdout stays JSON. */
-	report__print_table(rs.report.root, strcmp(output, "-") ? stdout : stderr);
-	report__print_sweep(rs.report.root, strcmp(output, "-") ? stdout : stderr);
+	table__default_options(&table);
+	table__print(rs.report.root, &table, strcmp(output, "-") ? stdout : stderr);
+	/* The table and the notes on stderr that follow it reach a shared terminal or log in order. */
+	fflush(stdout);
 	if (report__write(rs.report.root, output) < 0)
 		ret = KS_EXIT_FAIL;
 	else if (strcmp(output, "-"))

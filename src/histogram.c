@@ -94,7 +94,7 @@ void histogram__merge(struct histogram *dst, const struct histogram *src)
 }
 
 /* ceil(count * steps / DEN), split as count = q DEN + r so nothing overflows. */
-static uint64_t histogram__rank(uint64_t count, double pct)
+uint64_t histogram__rank(uint64_t count, double pct)
 {
 	uint64_t steps = (uint64_t)llround(pct * HISTOGRAM_PCT_STEPS);
 	uint64_t q = count / HISTOGRAM_RANK_DEN;

@@ -103,6 +103,12 @@ double histogram__max_relative_error(void);
  * pct is resolved to 1e-6 percent, finer than any percentile reported.
  */
 uint64_t histogram__percentile(const struct histogram *h, double pct);
+/*
+ * The nearest rank of pct (0 < pct < 100) among count samples, 1-based and
+ * at least 1: the rule histogram__percentile() uses, for readers of a
+ * report's bins to share.
+ */
+uint64_t histogram__rank(uint64_t count, double pct);
 
 double histogram__mean(const struct histogram *h);
 /* Population standard deviation; 0 when count < 2. */

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{ "info", "[--json]", "host, KVM and APIC-virtualization facts", cmd_info },
 	{ "list", "", "scenarios and their parameters", cmd_list },
 	{ "compare", "BASE NEW", "compare two reports; exit 1 on a regression", cmd_compare },
+	{ "show", "REPORT", "the table (and histograms) of a report", cmd_show },
+	{ "plot", "REPORT...", "draw reports as an SVG picture (-o FILE.svg)", cmd_plot },
 };
 
 static void usage(FILE *out)
@@ -48,6 +50,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < KS_ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "kickstorm: unknown command '%s' (allowed: run, info, list, compare)\n", argv[1]);
+	fprintf(stderr, "kickstorm: unknown command '%s' (allowed: run, info, list, compare, show, plot)\n", argv[1]);
 	return KS_EXIT_USAGE;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The JSON report (schema: results/kickstorm-report.schema.json) and the
- * table printed after a run.
+ * The JSON report (schema: results/kickstorm-report.schema.json). The
+ * table printed after a run is table.c's, built from this JSON.
  */
 #ifndef KICKSTORM_REPORT_H
 #define KICKSTORM_REPORT_H
@@ -34,10 +34,5 @@ json_t *report__scenario_json(const struct scenario_result *res, const struct ts
 int report__check_writable(const char *path, char *why, size_t why_len);
 /* Writes atomically (temporary file in the same directory, fsync, rename); "-" is stdout. */
 int report__write(const json_t *root, const char *path);
-
-/* The human table, one row per scenario result. */
-void report__print_table(const json_t *root, FILE *out);
-/* Broadcast cost against vCPU count, when the report holds a --sweep-vcpus run. */
-void report__print_sweep(const json_t *root, FILE *out);
 
 #endif

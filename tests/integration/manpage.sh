@@ -12,7 +12,12 @@ rendered=$(mandoc -Tutf8 "$man" | col -b)
 for opt in $options; do
 	ks_check "man page documents run $opt" grep -qF -- "$opt" <<<"$rendered"
 done
-for cmd in run compare info list; do
+for sub in show plot; do
+	for opt in $("$KICKSTORM" $sub --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		ks_check "man page documents $sub $opt" grep -qF -- "$opt" <<<"$rendered"
+	done
+done
+for cmd in run compare info list show plot; do
 	if "$KICKSTORM" --help | grep -q "kickstorm $cmd "; then
 		ks_check "man page documents the $cmd subcommand" grep -q "kickstorm $cmd" <<<"$rendered"
 	fi

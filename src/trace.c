@@ -270,10 +270,41 @@ static void session__map_event(struct trace_session *s, unsigned t)
 	m->comm[1] = t == TEV_SCHED_SWITCH ? tep_find_field(ev, "next_comm") : NULL;
 }
 
+/*
+ * The formats of the enabled events only: parsing whole systems (kvm has
+ * over a hundred events) is slower, and libtraceevent 1.7 leaks on some
+ * print formats kickstorm never needs.
+ */
+static struct tep_handle *load_formats(uint32_t enabled)
+{
+	struct tep_handle *tep = tep_alloc();
+	int size = 0;
+	char *buf;
+
+	if (!tep)
+		return NULL;
+	tep_set_file_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_local_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	buf = tracefs_instance_file_read(NULL, "events/header_page", &size);
+	if (!buf || tep_parse_header_page(tep, buf, (unsigned long)size, sizeof(long)) < 0) {
+		free(buf);
+		tep_free(tep);
+		return NULL;
+	}
+	free(buf);
+	for (unsigned t = 0; t < TEV__COUNT; t++) {
+		if (!(enabled & TEV_MASK(t)))
+			continue;
+		buf = tracefs_event_file_read(NULL, trace_event__system(t), trace_event__name(t), "format", &size);
+		if (buf)
+			tep_parse_event(tep, buf, (unsigned long)size, trace_event__system(t));
+		free(buf);
+	}
+	return tep;
+}
+
 static int session__enable_events(struct trace_session *s, uint32_t want, char *why, size_t why_len)
 {
-	static const char *const systems[] = { "raw_syscalls", "signal", "sched", "kvm", NULL };
-
 	for (unsigned t = 0; t < TEV__COUNT; t++) {
 		const char *sys = trace_event__system(t), *name = trace_event__name(t);
 
@@ -295,7 +326,7 @@ static int session__enable_events(struct trace_session *s, uint32_t want, char *
 		ks_format(why, why_len, "cannot filter raw_syscalls:sys_enter: %s", strerror(errno));
 		return -1;
 	}
-	s->tep = tracefs_local_events_system(NULL, systems);
+	s->tep = load_formats(s->enabled);
 	if (!s->tep) {
 		ks_format(why, why_len, "cannot parse the trace event formats");
 		return -1;

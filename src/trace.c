@@ -51,6 +51,7 @@ static const char *const field_names[TEV__COUNT][TRACE_MAX_FIELDS] = {
 	[TEV_KVM_EOI] = { "apicid", "vector" },
 	[TEV_KVM_USERSPACE_EXIT] = { "reason", "errno" },
 	[TEV_KVM_MSR] = { "ecx", "write" },
+	[TEV_SCHED_PROCESS_FORK] = { "child_pid" },
 };
 
 struct event_map {
@@ -460,6 +461,7 @@ static void decode(struct trace_event *e, const unsigned long long *v)
 		e->arg = (int32_t)v[1] < 0 ? (int32_t)v[1] : (int64_t)v[0];
 		break;
 	case TEV_KVM_MSR: e->arg = (int64_t)v[0]; e->other = (int32_t)v[1]; break;
+	case TEV_SCHED_PROCESS_FORK: e->other = (int32_t)v[0]; break;
 	}
 }
 

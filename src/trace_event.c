@@ -40,6 +40,7 @@ static const struct tev_desc descs[TEV__COUNT] = {
 	[TEV_KVM_EOI] = { "kvm", "kvm_eoi", { { "apicid", F_VCPU }, { "vector", F_VECTOR } } },
 	[TEV_KVM_USERSPACE_EXIT] = { "kvm", "kvm_userspace_exit", { { "reason", F_ARG } } },
 	[TEV_KVM_MSR] = { "kvm", "kvm_msr", { { "msr", F_ARG }, { "write", F_OTHER } } },
+	[TEV_SCHED_PROCESS_FORK] = { "sched", "sched_process_fork", { { "child", F_OTHER } } },
 };
 
 static const char *const kind_names[TRACE_KICK__COUNT] = {

@@ -40,12 +40,14 @@ enum trace_event_type {
 	TEV_KVM_EOI,            /* vcpu = APIC ID; this host's KVM emits it when it injects */
 	TEV_KVM_USERSPACE_EXIT, /* arg = exit reason, or -errno */
 	TEV_KVM_MSR,            /* arg = MSR index, other = 1 for a write */
+	TEV_SCHED_PROCESS_FORK, /* other = the new task */
 	TEV__COUNT
 };
 
 #define TEV_MASK(t) (1u << (t))
-/* Every type but kvm_msr, which only the test-data recorder needs. */
-#define TEV_DEFAULT_MASK ((TEV_MASK(TEV__COUNT) - 1) & ~TEV_MASK(TEV_KVM_MSR))
+/* Every type but kvm_msr and sched_process_fork, which only the test recorder needs. */
+#define TEV_DEFAULT_MASK ((TEV_MASK(TEV__COUNT) - 1) & ~TEV_MASK(TEV_KVM_MSR) & \
+			  ~TEV_MASK(TEV_SCHED_PROCESS_FORK))
 
 /* Field absent: vcpu, vector, prev and other hold this. */
 #define TEV_NONE (-1)

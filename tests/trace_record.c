@@ -4,15 +4,18 @@
  * and writes what it recorded in the trace_event.h text format.
  *
  *   trace_record [--check] [--kicks KIND] OUT -- COMMAND...
- *   trace_record --hold [--on-sigint cleanup]
+ *   trace_record [--on-sigint cleanup] --hold
+ *   trace_record --analyse FILE [--json]
  *
  * --kicks derives the served kicks from the events (tests/data/README.md
  * says how) and writes them with the events: the unit tests' recordings.
- * --check asserts that events came from the command's threads and only
- * from them, and that the instance is gone after trace__close.
+ * --check asserts that events came from the command's tasks (its pid and
+ * what it forked, from sched_process_fork) and only from them, and that
+ * the instance is gone after trace__close.
  * --hold starts a session and waits for a signal: the integration test
  * kills it and checks that the reaper (or, with --on-sigint cleanup,
- * trace__cleanup_signal_safe) removed the instance.
+ * trace__cleanup_signal_safe) removed the instance. --analyse prints the
+ * stage table (and JSON) of a recording that carries kicks.
  *
  * Exit: 0 ok, 1 a check failed, 2 usage, 77 tracing unavailable here.
  */
@@ -21,10 +24,8 @@
 #include "trace_kicks.h"
 #include "trace_stages.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,30 +34,9 @@
 
 #define MAX_TIDS 4096
 
-/* The command's threads, as seen in /proc while it ran. */
+/* The command's tasks: its pid and every task forked from one of them. */
 static int tids[MAX_TIDS];
 static size_t ntids;
-
-static void note_threads(pid_t pid)
-{
-	char dir[64];
-	struct dirent *d;
-	DIR *task;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
-	task = opendir(dir);
-	while (task && (d = readdir(task))) {
-		int tid = atoi(d->d_name);
-		size_t i;
-
-		for (i = 0; i < ntids && tids[i] != tid; i++)
-			;
-		if (tid > 0 && i == ntids && ntids < MAX_TIDS)
-			tids[ntids++] = tid;
-	}
-	if (task)
-		closedir(task);
-}
 
 static bool ours(int pid)
 {
@@ -64,6 +44,15 @@ static bool ours(int pid)
 		if (tids[i] == pid)
 			return true;
 	return false;
+}
+
+/* From sched_process_fork, in time order: the same set event-fork put in the pid filter. */
+static void note_tasks(const struct trace_events *s, int pid)
+{
+	tids[ntids++] = pid;
+	for (size_t i = 0; i < s->n && ntids < MAX_TIDS; i++)
+		if (s->ev[i].type == TEV_SCHED_PROCESS_FORK && ours(s->ev[i].pid) && !ours(s->ev[i].other))
+			tids[ntids++] = s->ev[i].other;
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -94,7 +83,7 @@ static int check_events(const struct trace_events *s)
 				trace_event__name(e->type), e->pid, comm ? comm : "?");
 	}
 	printf("events %zu: %zu from kvm-vcpu threads, %zu from ks-sender threads, %zu foreign, "
-	       "%llu lost; %zu threads seen\n", s->n, vcpu, sender, foreign, (unsigned long long)s->lost, ntids);
+	       "%llu lost; %zu tasks\n", s->n, vcpu, sender, foreign, (unsigned long long)s->lost, ntids);
 	return vcpu && sender && !foreign ? 0 : 1;
 }
 
@@ -169,7 +158,7 @@ static int analyse(const char *path, bool json)
 }
 
 /* Runs argv with its threads traced; the child waits on go until its pid is in the filter. */
-static int run_traced(struct trace_session *s, char **argv, int *status, bool watch)
+static pid_t run_traced(struct trace_session *s, char **argv, int *status)
 {
 	int go[2];
 	pid_t pid;
@@ -197,20 +186,10 @@ static int run_traced(struct trace_session *s, char **argv, int *status, bool wa
 	if (write(go[1], &c, 1) != 1)
 		return -errno;
 	close(go[1]);
-	for (;;) {
-		struct timespec poll = { 0, 5000000 };
-		pid_t done = waitpid(pid, status, watch ? WNOHANG : 0);
-
-		if (done == pid)
-			break;
-		if (done < 0 && errno != EINTR)
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
 			return -errno;
-		if (watch) {
-			note_threads(pid);
-			nanosleep(&poll, NULL);
-		}
-	}
-	return trace__stop(s);
+	return trace__stop(s) < 0 ? -EIO : pid;
 }
 
 int main(int argc, char **argv)
@@ -223,6 +202,7 @@ int main(int argc, char **argv)
 	bool check = false;
 	char why[256], instance[4096];
 	int i, status = 0, ret = 0;
+	pid_t child;
 	FILE *f;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -247,17 +227,16 @@ int main(int argc, char **argv)
 				"       trace_record --analyse FILE [--json]\n");
 		return 2;
 	}
-	if (kicks)
-		o.events = TEV_DEFAULT_MASK | TEV_MASK(TEV_KVM_MSR);
+	o.events = TEV_DEFAULT_MASK | (kicks ? TEV_MASK(TEV_KVM_MSR) : 0) |
+		   (check ? TEV_MASK(TEV_SCHED_PROCESS_FORK) : 0);
 	if (trace__open(&s, &o, why, sizeof(why)) < 0) {
 		fprintf(stderr, "SKIP: %s\n", why);
 		return 77;
 	}
 	snprintf(instance, sizeof(instance), "%s", trace__instance_path(s));
-	/* Only --check looks at the threads: the polling would show in the recording. */
-	ret = run_traced(s, argv + i + 1, &status, check);
-	if (ret < 0 || trace__read(s, &set, why, sizeof(why)) < 0) {
-		fprintf(stderr, "trace_record: %s\n", ret < 0 ? strerror(-ret) : why);
+	child = run_traced(s, argv + i + 1, &status);
+	if (child < 0 || trace__read(s, &set, why, sizeof(why)) < 0) {
+		fprintf(stderr, "trace_record: %s\n", child < 0 ? strerror(-child) : why);
 		trace__close(s);
 		return 1;
 	}
@@ -272,8 +251,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "trace_record: --kicks: %s\n", why);
 		ret = 1;
 	}
-	if (check && check_events(&set))
-		ret = 1;
+	if (check) {
+		note_tasks(&set, child);
+		ret |= check_events(&set);
+	}
 	f = strcmp(out, "-") ? fopen(out, "w") : stdout;
 	if (!f || trace_events__write(&set, f, 0, UINT64_MAX) < 0) {
 		fprintf(stderr, "trace_record: %s: %s\n", out, strerror(errno));

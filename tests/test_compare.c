@@ -243,6 +243,44 @@ static void test_mann_whitney_large(void **state)
 	assert_true(fabs(compare__mw_exact_p(a, 20, b, 20) - compare__mw_normal_p(a, 20, b, 20)) < 0.02);
 }
 
+/*
+ * At the limits: 60 000 repetitions a side pool 120 000 ranks, and a rank
+ * sum of about 3.6e9 each way. Summed in 32 bits it wrapped, and a sample
+ * compared with itself (U = n^2 / 2, the null's mean) came out p = 0.
+ */
+static void test_mann_whitney_limits(void **state)
+{
+	const size_t n = 60000;
+	double *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b));
+	struct mann_whitney mw;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		a[i] = 1000.0 + (double)((i * 7919) % n);
+	assert_int_equal(compare__mann_whitney(a, n, a, n, &mw), 0);
+	assert_false(mw.exact);
+	assert_true(mw.u == (double)n * (double)n / 2);
+	assert_true(mw.p > 0.99);
+	/* Shifted by more than the spread: every pair a < b, U = 0, p as small as doubles go. */
+	for (size_t i = 0; i < n; i++)
+		b[i] = a[i] + (double)n;
+	assert_int_equal(compare__mann_whitney(a, n, b, n, &mw), 0);
+	assert_true(mw.u == 0);
+	assert_true(mw.p < 1e-12);
+	assert_int_equal(compare__mann_whitney(b, n, a, n, &mw), 0);
+	assert_true(mw.u == (double)n * (double)n);
+	assert_true(mw.p < 1e-12);
+	/* Every value tied: no evidence at all. */
+	for (size_t i = 0; i < n; i++)
+		a[i] = b[i] = 5;
+	assert_int_equal(compare__mann_whitney(a, n, b, n, &mw), 0);
+	assert_true(mw.p == 1.0);
+	free(a);
+	free(b);
+}
+
 /* ---- matching --------------------------------------------------------- */
 
 static void test_params_equal(void **state)
@@ -635,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_mann_whitney_separated),
 		cmocka_unit_test(test_mann_whitney_ties),
 		cmocka_unit_test(test_mann_whitney_large),
+		cmocka_unit_test(test_mann_whitney_limits),
 		cmocka_unit_test(test_params_equal),
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_direction_and_threshold),

@@ -238,6 +238,8 @@ void compare__closest(const struct compare_report *other, bool other_is_new, str
 void compare__full_label(const struct compare_group *g, char *buf, size_t len);
 /* Canonical value text as a label shows it: strings without their quotes. */
 void compare__value_text(const char *canonical, char *buf, size_t len);
+/* Drops a UTF-8 sequence cut short at the end of s. */
+void compare__utf8_trim(char *s);
 
 /* Grouping (compare_group.c), used by the loader. */
 int compare__group_entries(struct compare_report *r, const struct compare_options *o);

@@ -19,6 +19,27 @@
 
 /* ---- labels ------------------------------------------------------------ */
 
+/*
+ * A label cut at its buffer's end may end inside a UTF-8 sequence; JSON
+ * and XML need whole characters, so the partial one goes.
+ */
+void compare__utf8_trim(char *s)
+{
+	size_t len = strlen(s), i = len, want;
+	unsigned char lead;
+
+	if (!len)
+		return;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	want = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (len - (i - 1) < want)
+		s[i - 1] = '\0';
+}
+
 void compare__value_text(const char *canonical, char *buf, size_t len)
 {
 	json_t *s;
@@ -34,6 +55,7 @@ void compare__value_text(const char *canonical, char *buf, size_t len)
 	s = json_loads(canonical, JSON_DECODE_ANY, NULL);
 	ks_format(buf, len, "%s", json_is_string(s) ? json_string_value(s) : canonical);
 	json_decref(s);
+	compare__utf8_trim(buf);
 }
 
 static void append_param(char *buf, size_t len, const struct compare_param *p)
@@ -43,11 +65,13 @@ static void append_param(char *buf, size_t len, const struct compare_param *p)
 
 	compare__value_text(p->value, text, sizeof(text));
 	ks_format(buf + used, len - used, " %s=%s", p->key, text);
+	compare__utf8_trim(buf);
 }
 
 void compare__full_label(const struct compare_group *g, char *buf, size_t len)
 {
 	ks_format(buf, len, "%s", g->name);
+	compare__utf8_trim(buf);
 	for (size_t j = 0; j < g->nparams; j++)
 		append_param(buf, len, &g->param[j]);
 }
@@ -126,6 +150,7 @@ void compare__label_groups(struct compare_report *base, struct compare_report *n
 			struct name_stat *s = &st[name_stat_of(&m, st, &nst, g->name)];
 
 			ks_format(g->label, sizeof(g->label), "%s", g->name);
+			compare__utf8_trim(g->label);
 			for (size_t j = 0; j < g->nparams; j++) {
 				struct key_stat *k = key_stat_of(s, g->param[j].key);
 

@@ -112,6 +112,7 @@ void compare__unmatched_text(const struct compare_unmatched *u, bool in_base, ch
 	}
 	used = strlen(buf);
 	ks_format(buf + used, len - used, " (BASE vs NEW)");
+	compare__utf8_trim(buf);
 }
 
 unsigned compare__repeats_needed(const struct compare_options *o)

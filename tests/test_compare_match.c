@@ -132,6 +132,38 @@ static void test_no_namesake(void **state)
 	release(&base, &new, &res);
 }
 
+/* A label cut at its buffer's end keeps whole UTF-8 characters (JSON and XML need them). */
+static void test_long_labels_stay_utf8(void **state)
+{
+	struct compare_report base, new;
+	struct compare_result res;
+	struct compare_options o;
+	char value[1200] = "", full[1024], text[512];
+	json_t *root, *checked;
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		strcat(value, i % 2 ? "\xc3\xa9" : "\xe2\x82\xac");	/* é, € */
+	root = seeded(2, 10, false);
+	json_object_set_new(json_object_get(json_array_get(json_object_get(root, "scenarios"), 0), "params"),
+			    "target_state", json_string(value));
+	compare__default_options(&o);
+	compare_json(root, seeded(1, 1000, false), &o, &base, &new, &res);
+	assert_true(strlen(base.groups[0].label) > 150);
+	checked = json_string(base.groups[0].label);
+	assert_non_null(checked);
+	json_decref(checked);
+	compare__full_label(&base.groups[0], full, sizeof(full));
+	checked = json_string(full);
+	assert_non_null(checked);
+	json_decref(checked);
+	compare__unmatched_text(&res.base_only[0], true, text, sizeof(text));
+	checked = json_string(text);
+	assert_non_null(checked);
+	json_decref(checked);
+	release(&base, &new, &res);
+}
+
 #define SCALE 10000
 
 /* The measure: 10 000 scenarios against themselves (quadratic matching took minutes). */
@@ -169,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_match_ignore_parsing),
 		cmocka_unit_test(test_closest_names_the_difference),
 		cmocka_unit_test(test_no_namesake),
+		cmocka_unit_test(test_long_labels_stay_utf8),
 		cmocka_unit_test(test_scale),
 	};
 

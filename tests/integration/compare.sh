@@ -109,11 +109,12 @@ ks_check "names it" grep -q "match-ignore 'deadline': no scenario of either repo
 jq '.scenarios = []' "$base" >"$KS_TMP/empty.json"
 ks_run_status 2 "an empty NEW" compare "$base" "$KS_TMP/empty.json"
 ks_check "says NEW holds nothing" grep -q '^kickstorm compare: compared nothing: NEW holds no scenario$' "$KS_TMP/stderr"
-jq '.interrupted = true | .scenarios[-1].interrupted = true | .scenarios[-1].completed = false' "$base" \
+# NEW: the same two repetitions, then a third that a signal cut short.
+jq '.interrupted = true | .scenarios += [.scenarios[-1] | .interrupted = true | .completed = false]' "$base" \
 	>"$KS_TMP/interrupted.json"
 ks_run_status 2 "an interrupted NEW without a regression" compare "$base" "$KS_TMP/interrupted.json"
 ks_check "the cut-short repetition is left out" \
-	grep -q '^note: signal: 1 of 2 NEW repetitions were cut short by a signal and are left out$' "$KS_TMP/stdout"
+	grep -q '^note: signal: 1 of 3 NEW repetitions were cut short by a signal and are left out$' "$KS_TMP/stdout"
 ks_check "a partial run cannot pass" grep -q 'NEW is an interrupted run: .* a partial run cannot pass' "$KS_TMP/stderr"
 ks_run_status 0 "an interrupted BASE is a partial reference" compare "$KS_TMP/interrupted.json" "$base"
 

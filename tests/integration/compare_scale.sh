@@ -25,4 +25,17 @@ ks_check "each names its namesake and the one param they differ in" ks_jq "$KS_T
 	       and .closest.params.seed == .params.seed] | all)"
 ks_check "stderr says it compared nothing" grep -q '^kickstorm compare: compared nothing' "$KS_TMP/stderr"
 
+# Out of memory is named as such (it used to read "not valid JSON (line -1, column -1: )").
+# Not under the sanitizers: they reserve more address space than the limit allows.
+if ldd "$KICKSTORM" 2>/dev/null | grep -Eq 'lib(a|t|ub)san'; then
+	echo "# skipping the memory limit check: a sanitizer build"
+else
+	status=0
+	(ulimit -v 60000; exec "$KICKSTORM" compare "$big" "$big") >"$KS_TMP/stdout" 2>"$KS_TMP/stderr" || status=$?
+	ks_check "under a 60 MB address-space limit: exit 2 (exit $status)" test "$status" -eq 2
+	ks_check "one line that names running out of memory" \
+		grep -Eqx "kickstorm compare: $big: out of memory while (reading|parsing) it \([0-9]+ bytes (read|of JSON)\)" \
+		"$KS_TMP/stderr"
+fi
+
 ks_finish

@@ -2,12 +2,16 @@
 /*
  * compare's statistics: medians and the Mann-Whitney U test. Ranks are kept
  * doubled so that midranks of ties stay integers, which lets the exact test
- * count rank-sum subsets with ties as easily as without.
+ * count rank-sum subsets with ties as easily as without. Doubled ranks and
+ * their sums are 64-bit: with n pooled samples a rank sum reaches n^2, past
+ * 32 bits from about 46 000 repetitions a side, and a wrapped sum turned
+ * a report compared with itself into p = 0.
  */
 #include "compare.h"
 #include "util.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +39,7 @@ double compare__median(const double *v, size_t n)
 struct ranked {
 	double value;
 	bool in_a;
-	unsigned rank2;         /* twice the midrank: an integer even within ties */
+	uint64_t rank2;         /* twice the midrank: an integer even within ties */
 };
 
 static int ranked_cmp(const void *pa, const void *pb)
@@ -47,11 +51,11 @@ static int ranked_cmp(const void *pa, const void *pb)
  * Ranks a and b together. Returns twice a's rank sum; *ties gets
  * sum(t^3 - t) over groups of t tied values, for the variance correction.
  */
-static unsigned rank_samples(const double *a, size_t na, const double *b, size_t nb,
+static uint64_t rank_samples(const double *a, size_t na, const double *b, size_t nb,
 			     struct ranked *r, double *ties)
 {
 	size_t n = na + nb, i = 0, j;
-	unsigned w2 = 0;
+	uint64_t w2 = 0;
 
 	for (size_t k = 0; k < na; k++)
 		r[k] = (struct ranked){ a[k], true, 0 };
@@ -64,7 +68,7 @@ static unsigned rank_samples(const double *a, size_t na, const double *b, size_t
 			;
 		/* Positions i+1 .. j share the midrank (i + 1 + j) / 2. */
 		for (size_t k = i; k < j; k++)
-			r[k].rank2 = (unsigned)(i + 1 + j);
+			r[k].rank2 = (uint64_t)(i + 1 + j);
 		*ties += pow((double)(j - i), 3) - (double)(j - i);
 	}
 	for (size_t k = 0; k < n; k++)
@@ -78,7 +82,7 @@ double compare__mw_exact_p(const double *a, size_t na, const double *b, size_t n
 	size_t n = na + nb, maxsum = n * (n + 1);
 	double ties, total = 0, lo = 0, hi = 0, *dp;
 	struct ranked *r;
-	unsigned w2;
+	uint64_t w2;
 
 	if (!na || !nb)
 		return 1.0;
@@ -92,7 +96,7 @@ double compare__mw_exact_p(const double *a, size_t na, const double *b, size_t n
 	dp = ks_zalloc((na + 1) * (maxsum + 1) * sizeof(*dp));
 	dp[0] = 1;
 	for (size_t e = 0; e < n; e++) {
-		size_t w = r[e].rank2, kmax = e + 1 < na ? e + 1 : na;
+		size_t w = (size_t)r[e].rank2, kmax = e + 1 < na ? e + 1 : na;
 
 		for (size_t k = kmax; k >= 1; k--)
 			for (size_t s = maxsum; s >= w; s--)
@@ -114,14 +118,14 @@ double compare__mw_normal_p(const double *a, size_t na, const double *b, size_t 
 {
 	double n = (double)(na + nb), ties, u, mu, var, z;
 	struct ranked *r;
-	unsigned w2;
+	uint64_t w2;
 
 	if (!na || !nb)
 		return 1.0;
 	r = ks_zalloc((na + nb) * sizeof(*r));
 	w2 = rank_samples(a, na, b, nb, r, &ties);
 	free(r);
-	u = w2 / 2.0 - (double)na * ((double)na + 1) / 2;
+	u = (double)w2 / 2.0 - (double)na * ((double)na + 1) / 2;
 	mu = (double)na * (double)nb / 2;
 	var = (double)na * (double)nb / 12 * ((n + 1) - ties / (n * (n - 1)));
 	if (var <= 0)
@@ -139,7 +143,7 @@ int compare__mann_whitney(const double *a, size_t na, const double *b, size_t nb
 	if (!na || !nb)
 		return -1;
 	r = ks_zalloc((na + nb) * sizeof(*r));
-	res->u = rank_samples(a, na, b, nb, r, &ties) / 2.0 - (double)na * ((double)na + 1) / 2;
+	res->u = (double)rank_samples(a, na, b, nb, r, &ties) / 2.0 - (double)na * ((double)na + 1) / 2;
 	free(r);
 	res->exact = na + nb <= COMPARE_EXACT_MAX;
 	res->p = res->exact ? compare__mw_exact_p(a, na, b, nb) : compare__mw_normal_p(a, na, b, nb);

@@ -63,9 +63,10 @@ ks_check "naive closed loop: one outcome per request, one sample per served one"
 # Open loop: a spent kick's request is served by the next kick (coalesced),
 # but the spent kick is still a failure, and the rescued request's whole wait
 # is in the latency distribution. With one sender the second kick of each
-# burst mostly merges into the first before the vCPU thread wakes, so a kick
-# lands in the window only now and then: every run must give the verdict its
-# counts call for, and some run must show a spent kick.
+# burst mostly merges into the first (SIGUSR1 does not queue) while the
+# halted vCPU's thread wakes, so a kick lands in the window only now and
+# then, and on some hosts not at all: every run must give the verdict its
+# counts call for.
 open_run() {
 	local report=$1 status=0
 	shift
@@ -73,25 +74,21 @@ open_run() {
 		"$@" --output "$report" >/dev/null 2>&1 || status=$?
 	echo "$status"
 }
-spent_seen=false
-for try in 1 2 3 4 5 6 7 8; do
+for try in 1 2 3; do
 	report=$KS_TMP/naive-open-$try.json
 	status=$(open_run "$report" --burst 2)
 	ks_check "naive open loop $try: exit $status is what the counts call for" ks_jq "$report" \
 		".scenarios[0] | (.kicks.lost > 0 or .counts.lost > 0) == ($status == 1) and ($status < 2)"
 	ks_check "naive open loop $try: one outcome per request, one sample per served one" \
 		ks_jq "$report" "($balanced) and ($served)"
-	if ks_jq "$report" '.scenarios[0].kicks.lost > 0'; then
-		spent_seen=true
-		break
-	fi
+	ks_check "naive open loop $try: the rescued requests' waits are in the distribution" ks_jq "$report" \
+		'.scenarios[0] | .counts.coalesced == 0 or (.latency_ns.max >= .latency_by_outcome_ns.coalesced.max)'
+	echo "# naive open loop $try: $(jq -c '.scenarios[0].kicks' "$report")"
 done
-ks_check "naive open loop: a spent kick was seen, and failed the run" $spent_seen
-ks_check "naive open loop: the rescued requests' waits are in the distribution" ks_jq "$report" \
-	'.scenarios[0] | .counts.coalesced == 0 or (.latency_ns.max >= .latency_by_outcome_ns.coalesced.max)'
 
 # Two senders kick independently of each other's wake-ups, so kicks land in
-# the window all the time: spent under naive, honoured by the other two.
+# the window all the time: spent under naive (a failure in open loop too),
+# honoured by the other two.
 report=$KS_TMP/naive-two.json
 ks_check "naive, two open-loop senders: exit 1" [ "$(open_run "$report" --senders 2 \
 	--pattern all-to-all --vcpus 1)" -eq 1 ]

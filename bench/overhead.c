@@ -23,15 +23,16 @@
  */
 #include "clock.h"
 #include "config.h"
-#include "engine.h"
+#include "driver.h"
 #include "histogram.h"
+#include "host_env.h"
 #include "mailbox.h"
-#include "hostinfo.h"
 #include "scenario.h"
 #include "storm.h"
-#include "topology.h"
 #include "util.h"
 #include "vcpu.h"
+#include "vcpu_kick.h"
+#include "vcpu_thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,34 +113,16 @@ static void bench_timestamps(uint64_t ops)
 
 /* ---- 2. sender loop vs hand-written loop ------------------------------ */
 
+/* The signal scenario as `kickstorm run` sets it up: the same host environment, engine and kick. */
 struct kvm_env {
-	struct host_facts host;
-	struct topology *topo;
-	struct tsc_clock clock;
-	int kvm_fd;
-	int cpus[KS_MAX_CPUS];
-	unsigned ncpus;
+	struct host_env host;
 	struct ks_config cfg;
 	atomic_bool interrupted;
+	const struct scenario *sc;
 };
 
 static int kvm_env__open(struct kvm_env *env, const struct bench_opts *bo)
 {
-	char why[256];
-
-	env->kvm_fd = kvm__open(why, sizeof(why));
-	if (env->kvm_fd < 0) {
-		printf("  skipped: %s\n", why);
-		return -1;
-	}
-	if (topology__open(&env->topo) < 0 || clock__init(&env->clock, why, sizeof(why)) < 0 ||
-	    vcpu__install_kick_handler() < 0) {
-		printf("  skipped: cannot set up the host side (%s)\n", why);
-		return -1;
-	}
-	hostinfo__collect(&env->host);
-	env->ncpus = topology__allowed_cpus(env->topo, env->cpus, KS_MAX_CPUS);
-	topology__order_cpus(env->topo, PLACEMENT_COMPACT, env->cpus, env->ncpus);
 	config__defaults(&env->cfg);
 	env->cfg.vcpus = 1;
 	env->cfg.senders = 1;
@@ -147,32 +130,23 @@ static int kvm_env__open(struct kvm_env *env, const struct bench_opts *bo)
 	env->cfg.rate_hz = STORM_RATE_HZ;
 	env->cfg.duration_s = bo->phase_s / SLICES;
 	env->cfg.quiet = true;
+	env->sc = scenario__find("signal");
 	atomic_init(&env->interrupted, false);
+	if (host_env__open(&env->host, &env->cfg)) {
+		printf("  skipped: this host cannot run the signal scenario (see above)\n");
+		return -1;
+	}
 	return 0;
 }
 
 static void kvm_env__close(struct kvm_env *env)
 {
-	if (env->topo)
-		topology__close(env->topo);
-	if (env->kvm_fd >= 0)
-		close(env->kvm_fd);
+	host_env__close(&env->host);
 }
-
-static int signal_kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
-{
-	(void)arg;
-	return vcpu__send_kick(target, sender, seq);
-}
-
-static const struct storm_ops bench_ops = {
-	.kick_name = "rt_tgsigqueueinfo (SIGUSR1)",
-	.kick = signal_kick,
-	.to_host_tsc = storm__host_tsc,
-};
 
 struct hand_loop {
 	const struct kvm_env *env;
+	const struct storm_kick *kick;  /* the signal scenario's own */
 	int cpu;
 	struct vcpu *target;
 	struct mb_slot *slot;           /* publish a sequence before each kick; NULL = kick only */
@@ -187,10 +161,10 @@ static void *hand_loop__thread(void *arg)
 	uint64_t seq;
 
 	if (h->cpu >= 0)
-		topology__bind_self(h->env->topo, h->cpu);
+		topology__bind_self(h->env->host.topo, h->cpu);
 	if (!h->slot) {
 		while (clock__tsc() < h->end_tsc) {
-			if (vcpu__send_kick(h->target, 0, 0))
+			if (h->kick->kick(NULL, 0, h->target, 0))
 				h->errors++;
 			h->kicks++;
 		}
@@ -201,7 +175,7 @@ static void *hand_loop__thread(void *arg)
 	while (clock__tsc() < h->end_tsc) {
 		/* Pairs with the observer's acquire load, as in sender__publish. */
 		__atomic_store_n(&h->slot->pub_seq, ++seq, __ATOMIC_RELEASE);
-		if (vcpu__send_kick(h->target, 0, seq))
+		if (h->kick->kick(NULL, 0, h->target, seq))
 			h->errors++;
 		h->kicks++;
 	}
@@ -211,29 +185,30 @@ static void *hand_loop__thread(void *arg)
 /* Kicks of a hand-written loop on e's vCPU 0, for one slice. */
 static uint64_t hand_loop__run(struct kvm_env *env, struct engine *e, int cpu, bool publish)
 {
-	struct hand_loop h = { .env = env, .cpu = cpu, .target = &e->vm.vcpus[0],
+	struct hand_loop h = { .env = env, .kick = env->sc->kick, .cpu = cpu, .target = &e->vm.vcpus[0],
 			       .slot = publish ? &e->vm.vcpus[0].mb->slot[0] : NULL };
 	pthread_t t;
 
 	/* As storm__run does: the end is fixed before the thread exists. */
-	h.end_tsc = clock__tsc() + clock__ns_to_ticks(&env->clock, (uint64_t)(env->cfg.duration_s * 1e9));
+	h.end_tsc = clock__tsc() + clock__ns_to_ticks(&env->host.clock, (uint64_t)(env->cfg.duration_s * 1e9));
 	if (pthread_create(&t, NULL, hand_loop__thread, &h))
 		return 0;
 	pthread_join(t, NULL);
 	return h.kicks;
 }
 
-/* Kicks of kickstorm's own sender loop on e's vCPU 0, for one slice. */
-static uint64_t storm_loop__run(struct engine *e, uint64_t *rekicks)
+/* Kicks of kickstorm's own sender loop on e's vCPU 0, for one slice: storm__run as `run` calls it. */
+static uint64_t storm_loop__run(struct kvm_env *env, struct scenario_ctx *ctx, struct engine *e,
+				uint64_t *rekicks)
 {
 	struct scenario_result res;
-	struct storm_summary sum = { 0 };
+	struct scenario_run run = { .sc = env->sc, .ctx = ctx, .res = &res, .engine = e };
 	uint64_t sent;
 
-	scenario_result__init(&res, scenario__find("signal"));
-	storm__run(e, &bench_ops, &res, &sum);
-	json_decref(sum.senders);
-	json_decref(sum.threads);
+	scenario_result__init(&res, env->sc);
+	storm__run(&run);
+	json_decref(run.summary.senders);
+	json_decref(run.summary.threads);
 	sent = res.kicks.sent;
 	*rekicks += res.kicks.rekicks;
 	scenario_result__release(&res);
@@ -269,19 +244,20 @@ struct loop_rates {
  */
 static int sender_round(struct kvm_env *env, struct scenario_ctx *ctx, struct loop_rates *lr)
 {
-	const struct engine_options eo = {
-		.protocol = PROTOCOL_IMMEDIATE_EXIT,
-		.observe = storm__observe_slots,
-		.observed_slots = 1,
-	};
+	struct scenario_result res;
+	struct scenario_run run = { .sc = env->sc, .ctx = ctx, .res = &res };
 	unsigned r = lr->rounds;
 	int cpu = ctx->plan.sender_cpu[0];
 	uint64_t rekicks = 0, hand = 0, publish = 0, storm = 0;
 	double seconds = SLICES * env->cfg.duration_s;
 	struct engine e;
 
-	if (engine__start(&e, ctx, &eo) < 0)
+	scenario_result__init(&res, env->sc);
+	if (driver__start_engine(&run, &e) < 0) {
+		scenario_result__release(&res);
 		return -1;
+	}
+	scenario_result__release(&res);
 	for (unsigned i = 0; i < SLICES; i++) {
 		for (unsigned k = 0; k < 3; k++) {
 			switch ((r + i + k) % 3) {
@@ -289,7 +265,7 @@ static int sender_round(struct kvm_env *env, struct scenario_ctx *ctx, struct lo
 				hand += hand_loop__run(env, &e, cpu, false);
 				break;
 			case 1:
-				storm += storm_loop__run(&e, &rekicks);
+				storm += storm_loop__run(env, ctx, &e, &rekicks);
 				break;
 			default:
 				publish += hand_loop__run(env, &e, cpu, true);
@@ -352,22 +328,19 @@ static void sender_summary(struct loop_rates *lr)
 
 static void bench_sender_loop(const struct bench_opts *bo)
 {
-	struct kvm_env env = { .kvm_fd = -1 };
+	struct kvm_env env;
 	struct scenario_ctx ctx = { 0 };
 	struct loop_rates lr = { .rounds = 0 };
 
 	if (kvm_env__open(&env, bo) < 0)
 		goto out;
-	ctx = (struct scenario_ctx){ .cfg = &env.cfg, .vcpus = 1, .topo = env.topo, .host = &env.host,
-				     .clock = &env.clock, .kvm_fd = env.kvm_fd,
-				     .interrupted = &env.interrupted };
-	if (placement__assign(env.cpus, env.ncpus, PLACEMENT_COMPACT, 1, 1, &ctx.plan) < 0) {
+	if (host_env__context(&env.host, &env.cfg, 1, &env.interrupted, &ctx) < 0) {
 		printf("  skipped: no CPU to place threads on\n");
 		goto out;
 	}
-	printf("  signal scenario's kick (tagged SIGUSR1) of 1 %s vCPU on CPU %d, sender on CPU %d,\n"
+	printf("  signal scenario's kick (%s) of 1 %s vCPU on CPU %d, sender on CPU %d,\n"
 	       "  open loop as fast as it goes; %u rounds of %.2f s per loop, in %u interleaved slices\n"
-	       "  %-8s  %14s %14s %14s %8s %9s\n", bo->running ? "running" : "halted",
+	       "  %-8s  %14s %14s %14s %8s %9s\n", env.sc->kick->name, bo->running ? "running" : "halted",
 	       ctx.plan.vcpu_cpu[0], ctx.plan.sender_cpu[0],
 	       bo->rounds, bo->phase_s, SLICES, "", "kick only/s", "kick+publish/s", "kickstorm/s", "ratio",
 	       "re-kicks");

@@ -211,6 +211,41 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The scenario-shaping options, by getopt code and by enum ks_option. */
+static const struct {
+	int opt;
+	enum ks_option bit;
+	const char *name;
+} shaping_options[] = {
+	{ OPT_VCPUS, KS_OPT_VCPUS, "--vcpus" },
+	{ OPT_SENDERS, KS_OPT_SENDERS, "--senders" },
+	{ OPT_RATE, KS_OPT_RATE, "--rate" },
+	{ OPT_BURST, KS_OPT_BURST, "--burst" },
+	{ OPT_TARGET, KS_OPT_TARGET, "--target-state" },
+	{ OPT_PATTERN, KS_OPT_PATTERN, "--pattern" },
+	{ OPT_PROTOCOL, KS_OPT_PROTOCOL, "--protocol" },
+	{ OPT_RACE, KS_OPT_RACE_WINDOW, "--race-window" },
+	{ OPT_GAP, KS_OPT_GAP, "--gap" },
+	{ OPT_DEADLINE, KS_OPT_DEADLINE, "--deadline" },
+	{ OPT_LOST_AFTER, KS_OPT_LOST_AFTER, "--lost-after" },
+	{ OPT_SWEEP, KS_OPT_SWEEP_VCPUS, "--sweep-vcpus" },
+};
+
+const char *config__option_name(enum ks_option o)
+{
+	for (size_t i = 0; i < KS_ARRAY_SIZE(shaping_options); i++)
+		if (shaping_options[i].bit == o)
+			return shaping_options[i].name;
+	return "?";
+}
+
+static void config__note_given(struct ks_config *cfg, int opt)
+{
+	for (size_t i = 0; i < KS_ARRAY_SIZE(shaping_options); i++)
+		if (shaping_options[i].opt == opt)
+			cfg->given |= shaping_options[i].bit;
+}
+
 #define U64_OPTION(name, field, lo, hi, allowed)                                  \
 	do {                                                                      \
 		uint64_t v_;                                                      \
@@ -336,6 +371,7 @@ int config__parse_run(struct ks_config *cfg, int argc, char **argv)
 		ret = parse_one(cfg, opt);
 		if (ret)
 			return ret;
+		config__note_given(cfg, opt);
 	}
 	if (optind < argc) {
 		fprintf(stderr, "kickstorm run: unexpected argument '%s' (see kickstorm run --help)\n",

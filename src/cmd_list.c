@@ -19,7 +19,7 @@ int cmd_list(int argc, char **argv)
 	for (size_t i = 0; scenario_registry[i]; i++) {
 		const struct scenario *sc = scenario_registry[i];
 
-		printf("%s\n    %s\n", sc->name, sc->summary);
+		printf("%s\n    %s\n    latency: %s\n", sc->name, sc->summary, sc->latency);
 		for (const struct scenario_param *p = sc->params; p && p->option; p++)
 			printf("    %-16s %s\n", p->option, p->help);
 		if (scenario_registry[i + 1])

@@ -2,11 +2,11 @@
 /* `kickstorm run`: set up the host side, run each scenario, report. */
 #include "commands.h"
 #include "config.h"
+#include "driver.h"
 #include "floor_ratio.h"
-#include "hostinfo.h"
+#include "host_env.h"
 #include "report.h"
 #include "scenario.h"
-#include "schedstat.h"
 #include "table.h"
 #include "vm.h"
 
@@ -52,32 +52,9 @@ static void print_progress(const char *scenario, uint64_t done, uint64_t total, 
 			(unsigned long long)done, elapsed);
 }
 
-/* The CPU list the run may use, checked against what this process is allowed. */
-static int run__cpus(const struct ks_config *cfg, struct topology *topo, int *cpus, unsigned *n)
-{
-	char why[256];
-
-	if (!cfg->ncpus) {
-		*n = topology__allowed_cpus(topo, cpus, KS_MAX_CPUS);
-		return *n ? 0 : -1;
-	}
-	if (topology__check_cpus(topo, cfg->cpus, cfg->ncpus, why, sizeof(why)) < 0) {
-		fprintf(stderr, "kickstorm run: --cpus: %s\n", why);
-		return -1;
-	}
-	memcpy(cpus, cfg->cpus, cfg->ncpus * sizeof(*cpus));
-	*n = cfg->ncpus;
-	return 0;
-}
-
 struct run_state {
 	struct ks_config cfg;
-	struct host_facts host;
-	struct topology *topo;
-	struct tsc_clock clock;
-	int kvm_fd;
-	int cpus[KS_MAX_CPUS];
-	unsigned ncpus;
+	struct host_env env;
 	struct report report;
 	uint64_t lost;
 	unsigned failed;
@@ -85,65 +62,47 @@ struct run_state {
 
 static int run__scenario(struct run_state *rs, const struct scenario *sc, unsigned nvcpus)
 {
-	struct scenario_ctx ctx = {
-		.cfg = &rs->cfg, .vcpus = nvcpus, .topo = rs->topo, .host = &rs->host,
-		.clock = &rs->clock, .kvm_fd = rs->kvm_fd, .interrupted = &run_interrupted,
-		.progress = print_progress,
-	};
+	struct scenario_ctx ctx;
 	struct scenario_result res;
 	char why[256] = "";
 
-	scenario_result__init(&res, sc);
-	if (placement__assign(rs->cpus, rs->ncpus, rs->cfg.placement, nvcpus, rs->cfg.senders,
-			      &ctx.plan) < 0) {
-		ks_error("no CPU to place threads on");
+	if (host_env__context(&rs->env, &rs->cfg, nvcpus, &run_interrupted, &ctx) < 0)
 		return -1;
-	}
-	if (rs->cfg.pattern == PATTERN_ONE_TO_ONE)
-		placement__keep_senders_off_targets(&ctx.plan, rs->cpus, rs->ncpus);
+	ctx.progress = print_progress;
+	scenario_result__init(&res, sc);
 	if (sc->supported && !sc->supported(&ctx, why, sizeof(why))) {
 		snprintf(res.error, sizeof(res.error), "not available on this host: %s", why);
 		ks_note("%s: %s\n", sc->name, res.error);
-	} else if (sc->run(&ctx, &res) < 0 && !res.error[0]) {
-		snprintf(res.error, sizeof(res.error), "the scenario failed (see messages above)");
+	} else {
+		scenario__drive(sc, &ctx, &res);
+		if (res.error[0])
+			rs->failed++;
 	}
 	if (progress_enabled)
 		fputc('\n', stderr);
-	if (res.error[0] && !strstr(res.error, "not available on this host"))
-		rs->failed++;
 	rs->lost += res.tally.outcome[LEDGER_LOST] + res.kicks.window.lost;
-	report__add(&rs->report, &res, &rs->clock);
+	report__add(&rs->report, &res, &rs->env.clock);
 	scenario_result__release(&res);
 	return 0;
 }
 
-static int run__setup(struct run_state *rs)
+/* Every scenario's --vcpus range, and KVM's own limit, before anything runs. */
+static int run__check_vcpus(const struct run_state *rs)
 {
-	char why[256];
+	long max = vm__max_vcpus(rs->env.kvm_fd);
+	unsigned want = rs->cfg.vcpus;
 
-	if (!rs->host.kvm_available) {
-		fprintf(stderr, "kickstorm run: cannot run: %s\n", rs->host.kvm_unavailable_reason);
-		return KS_EXIT_SKIP;
-	}
-	rs->kvm_fd = kvm__open(why, sizeof(why));
-	if (rs->kvm_fd < 0) {
-		fprintf(stderr, "kickstorm run: cannot run: %s\n", why);
-		return KS_EXIT_SKIP;
-	}
 	for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
 		const struct scenario *sc = rs->cfg.scenarios[i];
 		unsigned lo = sc->min_vcpus ? sc->min_vcpus : 1;
 		unsigned hi = sc->max_vcpus ? sc->max_vcpus : KS_MAX_VCPUS;
 
-		if (rs->cfg.vcpus < lo || rs->cfg.vcpus > hi) {
+		if ((sc->flags & SCENARIO_VM) && (rs->cfg.vcpus < lo || rs->cfg.vcpus > hi)) {
 			fprintf(stderr, "kickstorm run: --vcpus %u does not suit scenario %s "
 				"(allowed: %u-%u)\n", rs->cfg.vcpus, sc->name, lo, hi);
 			return KS_EXIT_USAGE;
 		}
 	}
-	long max = vm__max_vcpus(rs->kvm_fd);
-	unsigned want = rs->cfg.vcpus;
-
 	for (unsigned i = 0; i < rs->cfg.nsweep; i++)
 		want = rs->cfg.sweep_vcpus[i] > want ? rs->cfg.sweep_vcpus[i] : want;
 	if (want > (unsigned long)max) {
@@ -151,42 +110,29 @@ static int run__setup(struct run_state *rs)
 			want, max);
 		return KS_EXIT_USAGE;
 	}
-	if (topology__open(&rs->topo) < 0)
-		return KS_EXIT_FAIL;
-	if (run__cpus(&rs->cfg, rs->topo, rs->cpus, &rs->ncpus) < 0)
-		return KS_EXIT_USAGE;
-	topology__order_cpus(rs->topo, rs->cfg.placement, rs->cpus, rs->ncpus);
-	if (clock__init(&rs->clock, why, sizeof(why)) < 0) {
-		fprintf(stderr, "kickstorm run: cannot run: %s\n", why);
-		return KS_EXIT_SKIP;
-	}
-	if (vcpu__install_kick_handler() < 0 || stopwatch__install() < 0)
-		return KS_EXIT_FAIL;
 	return 0;
 }
 
 static json_t *run__host_json(struct run_state *rs)
 {
-	json_t *host = hostinfo__to_json(&rs->host);
+	json_t *host = hostinfo__to_json(&rs->env.host);
 
-	json_object_set_new(host, "topology", topology__to_json(rs->topo));
+	json_object_set_new(host, "topology", topology__to_json(rs->env.topo));
 	json_object_set_new(host, "tsc", json_pack("{s:I, s:s, s:I}",
-						   "khz", (json_int_t)rs->clock.khz,
-						   "source", rs->clock.source,
-						   "calibrated_khz", (json_int_t)rs->clock.calibrated_khz));
+						   "khz", (json_int_t)rs->env.clock.khz,
+						   "source", rs->env.clock.source,
+						   "calibrated_khz", (json_int_t)rs->env.clock.calibrated_khz));
 	return host;
 }
 
 /*
- * --sweep-vcpus applies to broadcast alone, whose cost is a function of the
- * vCPU count; the other scenarios run once at --vcpus, so adding a sweep to a
- * mixed --scenario list does not multiply their runs.
+ * --sweep-vcpus runs the scenarios it shapes once per count; the others run
+ * once at --vcpus, so adding a sweep to a mixed --scenario list does not
+ * multiply their runs.
  */
-extern const struct scenario scenario_broadcast;
-
 static bool run__sweeps(const struct run_state *rs, const struct scenario *sc)
 {
-	return rs->cfg.nsweep && sc == &scenario_broadcast;
+	return rs->cfg.nsweep && (sc->flags & SCENARIO_SWEEP_VCPUS);
 }
 
 /* One pass over the scenario list; false once interrupted. */
@@ -241,9 +187,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "kickstorm run: --output: %s\n", why);
 		return KS_EXIT_USAGE;
 	}
-	rs.kvm_fd = -1;
-	hostinfo__collect(&rs.host);
-	ret = run__setup(&rs);
+	scenario__warn_unshaped(&rs.cfg);
+	ret = host_env__open(&rs.env, &rs.cfg);
+	if (!ret)
+		ret = run__check_vcpus(&rs);
 	if (ret)
 		goto out;
 
@@ -267,9 +214,6 @@ int cmd_run(int argc, char **argv)
 		ret = run__exit_status(&rs);
 	report__release(&rs.report);
 out:
-	if (rs.topo)
-		topology__close(rs.topo);
-	if (rs.kvm_fd >= 0)
-		close(rs.kvm_fd);
+	host_env__close(&rs.env);
 	return ret;
 }

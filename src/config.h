@@ -6,20 +6,37 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kick_types.h"
 #include "topology.h"
 #include "util.h"
-#include "vcpu.h"
 
 #define KS_MAX_SCENARIOS 16
 #define KS_MAX_SWEEP 16
 
-enum target_state { TARGET_RUNNING, TARGET_HALTED, TARGET_MIXED };
-enum kick_pattern { PATTERN_ONE_TO_ONE, PATTERN_ONE_TO_ALL, PATTERN_ALL_TO_ALL };
-
-const char *target_state__name(enum target_state t);
-const char *pattern__name(enum kick_pattern p);
-
 struct scenario;
+
+/*
+ * The run options that shape some scenarios and not others. Each scenario
+ * lists those that shape it (struct scenario, options); an option given on
+ * the command line that shapes none of the chosen scenarios is warned about.
+ */
+enum ks_option {
+	KS_OPT_VCPUS = 1u << 0,
+	KS_OPT_SENDERS = 1u << 1,
+	KS_OPT_RATE = 1u << 2,
+	KS_OPT_BURST = 1u << 3,
+	KS_OPT_TARGET = 1u << 4,
+	KS_OPT_PATTERN = 1u << 5,
+	KS_OPT_PROTOCOL = 1u << 6,
+	KS_OPT_RACE_WINDOW = 1u << 7,
+	KS_OPT_GAP = 1u << 8,
+	KS_OPT_DEADLINE = 1u << 9,
+	KS_OPT_LOST_AFTER = 1u << 10,
+	KS_OPT_SWEEP_VCPUS = 1u << 11,
+};
+
+/* "--protocol" for KS_OPT_PROTOCOL. */
+const char *config__option_name(enum ks_option o);
 
 /* Everything `kickstorm run` was asked to do. */
 struct ks_config {
@@ -49,6 +66,7 @@ struct ks_config {
 	unsigned sweep_vcpus[KS_MAX_SWEEP];
 	unsigned nsweep;
 	unsigned repeat;
+	unsigned given;             /* KS_OPT_* set on the command line */
 };
 
 #define KS_DEFAULT_COUNT 2000

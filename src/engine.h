@@ -19,15 +19,6 @@ struct engine_options {
 	uint64_t observed_slots;
 };
 
-/* What a storm tells the engine about its senders, for the report. */
-struct storm_summary {
-	json_t *senders;            /* placement entries */
-	json_t *threads;            /* engine__thread_wait_json entries */
-	uint64_t stalls;            /* kicks sent by a descheduled sender */
-	double stall_max_ns;
-	uint64_t stall_threshold_ns;
-};
-
 struct engine {
 	struct scenario_ctx *ctx;
 	struct vm vm;
@@ -60,40 +51,28 @@ void engine__control_window(struct engine *e, struct scenario_result *res);
  * timestamp is only host time if the offset did not move meanwhile.
  */
 void engine__quiesce(struct engine *e);
-/*
- * After a storm: the kick-free control window, the vCPUs stopped and their
- * TSC offsets checked, then kvm_stats, delivery, placement and scheduling
- * of res, judged over the vCPUs with targets[i] (all when NULL). Consumes
- * sum's JSON.
- */
-void engine__conclude(struct engine *e, struct scenario_result *res, bool kick_is_interrupt,
-		      const bool *targets, struct storm_summary *sum);
 /* Copies the first failed vCPU's error into res; true if one failed. */
 bool engine__vcpu_failed(struct engine *e, struct scenario_result *res);
 /* Mode of vCPU i under --target-state: mixed runs even vCPUs and halts odd ones. */
 uint32_t engine__mode_of(const struct engine *e, unsigned i);
-/* Fills kvm_stats, delivery and the vCPU half of placement. */
-void engine__report(struct engine *e, struct scenario_result *res, uint64_t kicks,
-		    bool kick_is_interrupt, json_t *senders);
+
+/* How engine__conclude reports a measurement. */
+struct engine_verdict {
+	bool judge_path;                /* kicks travel to vCPUs: control window and delivery path */
+	bool kick_is_interrupt;
+	const bool *targets;            /* vCPUs the path is judged over; NULL: all */
+	struct storm_summary *summary;  /* its JSON is consumed */
+};
+
 /*
- * The same, with kvm_stats and the delivery path taken over the vCPUs whose
- * targets[i] is true only (all of them when targets is NULL): a guest sender
- * pays its own exits for the ICR write, which say nothing about how the
- * interrupt reached its target (classify.c).
+ * After a measurement (engine__snapshot_after taken): the kick-free control
+ * window when the path is judged, the vCPUs stopped and their TSC offsets
+ * checked, then kvm_stats, delivery, placement and scheduling of res.
  */
-void engine__report_vcpus(struct engine *e, struct scenario_result *res, uint64_t kicks,
-			  bool kick_is_interrupt, json_t *senders, const bool *targets);
+void engine__conclude(struct engine *e, struct scenario_result *res, const struct engine_verdict *v);
 /* kvm_stats fragment (kvmstats__delta_json) over the vCPUs with include[i] (all when NULL). */
 json_t *engine__stats_json(struct engine *e, const bool *include, uint64_t kicks);
 /* {"thread", "tid", "on_cpu_ns", "waited_ns"} for one thread of the run. */
 json_t *engine__thread_wait_json(const char *role, unsigned id, int tid, struct sched_sample d);
-/*
- * res->scheduling: how long the vCPU threads and the given sender threads
- * (threads, consumed) waited for a CPU, how long the process was stopped,
- * the kicks during which a sender was descheduled, and one line on stderr
- * when any of it means the latencies include scheduling delay.
- */
-void engine__report_scheduling(struct engine *e, struct scenario_result *res, json_t *threads,
-			       uint64_t stalls, double stall_max_ns, uint64_t stall_threshold_ns);
 
 #endif

@@ -10,8 +10,13 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Scenarios whose latency is one-way, request to observer, like the floor's. */
-static const char *const floor_compared[] = { "signal", "msi", "irqfd", "ipi" };
+/* What an entry's latency is a distribution of: its "measures.kind". */
+static bool entry__measures(const json_t *entry, const char *kind)
+{
+	const char *k = json_string_value(json_object_get(json_object_get(entry, "measures"), "kind"));
+
+	return k && !strcmp(k, kind);
+}
 
 /* p50 and p99 of a latency_ns object with samples; false otherwise. */
 static bool latency__p50_p99(const json_t *lat, double out[2])
@@ -58,8 +63,7 @@ static json_t *floor__pick(json_t *scenarios, const json_t *entry, size_t *index
 	json_array_foreach(scenarios, i, sc) {
 		double p[2];
 
-		if (strcmp(json_string_value(json_object_get(sc, "name")), "floor") ||
-		    !latency__p50_p99(json_object_get(sc, "latency_ns"), p))
+		if (!entry__measures(sc, "floor") || !latency__p50_p99(json_object_get(sc, "latency_ns"), p))
 			continue;
 		if (floor__same_cpus(sc, entry)) {
 			*index = i;
@@ -130,14 +134,11 @@ void floor_ratio__annotate(json_t *scenarios)
 	size_t i;
 
 	json_array_foreach(scenarios, i, entry) {
-		const char *name = json_string_value(json_object_get(entry, "name"));
 		size_t floor_index;
 		json_t *floor, *ratio;
-		bool compared = false;
 
-		for (size_t k = 0; k < KS_ARRAY_SIZE(floor_compared) && name; k++)
-			compared |= !strcmp(name, floor_compared[k]);
-		if (!compared)
+		/* One-way kick latencies, request to observer, like the floor's. */
+		if (!entry__measures(entry, "kick"))
 			continue;
 		floor = floor__pick(scenarios, entry, &floor_index);
 		ratio = floor ? floor_ratio__json(floor, floor_index, entry) : NULL;

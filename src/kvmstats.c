@@ -109,7 +109,7 @@ int kvmstats__open(struct kvmstats *s, int vcpu_fd, const char *owner_name)
 
 	fd = kvm__ioctl_checked(vcpu_fd, KVM_GET_STATS_FD, NULL, "KVM_GET_STATS_FD", s->owner);
 	if (fd < 0)
-		return -1;
+		return (int)fd;
 	s->fd = (int)fd;
 
 	if (stats__pread(s, &hdr, sizeof(hdr), 0, "header"))
@@ -130,7 +130,7 @@ int kvmstats__open(struct kvmstats *s, int vcpu_fd, const char *owner_name)
 err_close:
 	close(s->fd);
 	s->fd = -1;
-	return -1;
+	return -EBADMSG;
 }
 
 int kvmstats__read(const struct kvmstats *s, struct kvmstats_sample *out)

@@ -38,8 +38,9 @@ struct kvmstats_sample {
 };
 
 /*
- * Reads the header and descriptors of @vcpu_fd's stats once. Returns 0, or -1
- * after a message that names @owner_name ("vcpu 1").
+ * Reads the header and descriptors of @vcpu_fd's stats once. Returns 0, or
+ * after a message that names @owner_name ("vcpu 1") -errno of a failed
+ * KVM_GET_STATS_FD, or -EBADMSG for statistics that could not be read.
  */
 int kvmstats__open(struct kvmstats *s, int vcpu_fd, const char *owner_name);
 

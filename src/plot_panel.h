@@ -9,9 +9,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "plot.h"
 #include "report_groups.h"
 #include "svg.h"
+
+struct plot_report;
 
 #define PLOT_WIDTH 1100.0
 #define PLOT_PANEL_HEIGHT 430.0

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* plot's sweep curves and stage bars (plot.h says what each shows). */
 #include "latency.h"
+#include "plot.h"
 #include "plot_panel.h"
 #include "report_read.h"
 #include "util.h"

@@ -79,6 +79,9 @@ json_t *report__scenario_json(const struct scenario_result *res, const struct ts
 			      "elapsed_s", res->elapsed_s, "counts", counts_json(&res->tally),
 			      "kicks", kicks_json(&res->kicks));
 
+	json_object_set_new(o, "measures", json_pack("{s:s, s:s}",
+		"kind", scenario__measures_name(res->scenario->measures),
+		"latency", res->scenario->latency ? res->scenario->latency : ""));
 	json_object_set_new(o, "error", res->error[0] ? json_string(res->error) : json_null());
 	json_object_set_new(o, "latency_ns", res->latency ?
 			    histogram__to_json(res->latency, ns_per_tick) : json_null());

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "report_read.h"
+#include "scenario.h"
 #include "latency.h"
 #include "util.h"
 
@@ -135,13 +136,16 @@ const char *report_read__path(const json_t *root, const json_t *sc)
 	if (path && !strcmp(path, "not_applicable"))
 		return "-";
 	/*
-	 * v1 compatibility shim, the one place a scenario's name decides
-	 * anything here: schema 1 had no not_applicable and wrote "unknown"
-	 * (or a guess) for floor and broadcast, which have no kick path. v2
-	 * reports say so themselves.
+	 * v1 compatibility: schema 1 had no not_applicable and wrote "unknown"
+	 * (or a guess) for scenarios with no kick path; the registry still
+	 * knows which those are. v2 reports say so themselves.
 	 */
-	if (report_read__schema(root) == 1 && name && (!strcmp(name, "floor") || !strcmp(name, "broadcast")))
-		return "-";
+	if (report_read__schema(root) == 1 && name) {
+		const struct scenario *known = scenario__find(name);
+
+		if (known && !(known->flags & SCENARIO_KICK_PATH))
+			return "-";
+	}
 	return path ? path : "unknown";
 }
 

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "storm.h"
+#include "engine.h"
+#include "scenario.h"
 #include "mailbox.h"
+#include "monitor.h"
+#include "observation.h"
 #include "schedstat.h"
 
 #include <errno.h>
@@ -12,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORM_SEQLOCK_RETRIES 1000
 /* Per sender, records of pending requests kept over all its targets: 1 MiB. */
 #define STORM_RECORDS_PER_SENDER (1u << 16)
 #define STORM_RECORDS_MIN 64
@@ -31,8 +34,6 @@
  * was descheduled inside it, and the request's wait includes that.
  */
 #define STORM_STALL_NS 100000
-/* --duration is kept to within a deadline, and never more than this, of its end. */
-#define STORM_END_GRACE_MS 1000
 _Static_assert(STORM_COLLECT_EVERY + 1 <= MB_OBS_RING, "the observation log outlasts a batch");
 
 struct storm_target {
@@ -70,7 +71,9 @@ struct storm_sender {
 
 struct storm {
 	struct engine *engine;
-	const struct storm_ops *ops;
+	const struct storm_kick *kick;
+	void *state;                /* the scenario's, for its kick */
+	bool guest_tsc;             /* observations are guest TSC */
 	const struct ks_config *cfg;
 	struct ledger_rules rules;
 	unsigned nsenders;
@@ -85,71 +88,6 @@ struct storm {
 	sem_t finished;             /* posted by each sender as it ends */
 	KS_ALIGNED_CACHELINE atomic_bool stop;
 };
-
-uint64_t storm__host_tsc(void *arg, const struct vcpu *target, uint64_t obs_tsc)
-{
-	(void)arg;
-	(void)target;
-	return obs_tsc;
-}
-
-uint64_t storm__guest_to_host_tsc(void *arg, const struct vcpu *target, uint64_t obs_tsc)
-{
-	(void)arg;
-	return obs_tsc - target->tsc_offset;
-}
-
-/*
- * The vCPU thread's look at its requests, between two KVM_RUNs. Pairs with
- * the release store in sender__publish: seeing a sequence means seeing
- * everything the sender wrote before it. last_seen is read by this
- * thread's own kick handler (vcpu.c), hence the atomic store.
- */
-void storm__observe_slots(struct vcpu *vcpu)
-{
-	uint64_t slots = vcpu->observed_slots;
-
-	while (slots) {
-		unsigned k = (unsigned)__builtin_ctzll(slots);
-		struct mb_slot *slot = &vcpu->mb->slot[k];
-		uint64_t seq = __atomic_load_n(&slot->pub_seq, __ATOMIC_ACQUIRE);
-
-		slots &= slots - 1;
-		if (seq == vcpu->last_seen[k])
-			continue;
-		__atomic_store_n(&vcpu->last_seen[k], seq, __ATOMIC_RELAXED);
-		/* Same seqlock and log as the guest handler (mailbox.h). */
-		uint64_t tsc = clock__tsc_ordered(), n = slot->obs_count;
-		struct mb_obs *entry = &slot->obs_ring[n & (MB_OBS_RING - 1)];
-
-		__atomic_store_n(&slot->obs_gen, slot->obs_gen + 1, __ATOMIC_RELAXED);
-		atomic_thread_fence(memory_order_release);
-		__atomic_store_n(&slot->obs_tsc, tsc, __ATOMIC_RELAXED);
-		__atomic_store_n(&slot->obs_seq, seq, __ATOMIC_RELAXED);
-		__atomic_store_n(&slot->obs_gen, slot->obs_gen + 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&entry->seq, seq, __ATOMIC_RELAXED);
-		__atomic_store_n(&entry->tsc, tsc, __ATOMIC_RELAXED);
-		__atomic_store_n(&slot->obs_count, n + 1, __ATOMIC_RELEASE);
-	}
-}
-
-static bool read_observation(struct mb_slot *slot, uint64_t *seq, uint64_t *tsc)
-{
-	for (int i = 0; i < STORM_SEQLOCK_RETRIES; i++) {
-		uint64_t g1 = __atomic_load_n(&slot->obs_gen, __ATOMIC_ACQUIRE);
-
-		if (g1 & 1) {
-			clock__relax();
-			continue;
-		}
-		*seq = __atomic_load_n(&slot->obs_seq, __ATOMIC_RELAXED);
-		*tsc = __atomic_load_n(&slot->obs_tsc, __ATOMIC_RELAXED);
-		atomic_thread_fence(memory_order_acquire);
-		if (__atomic_load_n(&slot->obs_gen, __ATOMIC_RELAXED) == g1)
-			return true;
-	}
-	return false;
-}
 
 static uint64_t xorshift64(uint64_t *state)
 {
@@ -203,7 +141,7 @@ static void sender__rekick(struct storm_sender *s, struct storm_target *t, uint6
 {
 	struct storm *st = s->storm;
 
-	sender__count_kick_error(s, st->ops->kick(st->ops->arg, s->id, t->vcpu, t->stream.published));
+	sender__count_kick_error(s, st->kick->kick(st->state, s->id, t->vcpu, t->stream.published));
 	s->kicks.rekicks++;
 	t->last_kick = now;
 }
@@ -224,7 +162,7 @@ static uint64_t sender__publish(struct storm_sender *s, struct storm_target *t, 
 
 	__atomic_store_n(&t->slot->pub_seq, seq, __ATOMIC_RELEASE);
 	before = clock__tsc();
-	sender__count_kick_error(s, st->ops->kick(st->ops->arg, s->id, t->vcpu, seq));
+	sender__count_kick_error(s, st->kick->kick(st->state, s->id, t->vcpu, seq));
 	after = clock__tsc();
 	if (after - before > st->stall_ticks) {
 		s->stalls++;
@@ -237,12 +175,11 @@ static uint64_t sender__publish(struct storm_sender *s, struct storm_target *t, 
 	return after;
 }
 
+/* Guest TSC = host TSC + KVM_VCPU_TSC_OFFSET (checked unmoved after the storm). */
 static void sender__observe(struct storm_sender *s, struct storm_target *t, uint64_t seq,
 			    uint64_t obs_tsc)
 {
-	struct storm *st = s->storm;
-
-	ledger__observe(&t->stream, seq, st->ops->to_host_tsc(st->ops->arg, t->vcpu, obs_tsc));
+	ledger__observe(&t->stream, seq, s->storm->guest_tsc ? obs_tsc - t->vcpu->tsc_offset : obs_tsc);
 }
 
 static void sender__wait_step(struct storm_sender *s)
@@ -264,7 +201,7 @@ static void sender__await(struct storm_sender *s, struct storm_target *t)
 	const struct ledger_rules *rules = &s->storm->rules;
 
 	while (t->stream.served < seq && !sender__give_up(s, now = clock__tsc())) {
-		if (read_observation(t->slot, &obs_seq, &obs_tsc) && obs_seq > t->stream.served) {
+		if (observation__read_newest(t->slot, &obs_seq, &obs_tsc) && obs_seq > t->stream.served) {
 			sender__observe(s, t, obs_seq, obs_tsc);
 			continue;
 		}
@@ -539,8 +476,8 @@ static void storm__configure(struct storm *st)
 	st->rules.lost_after = clock__ns_to_ticks(clock, (uint64_t)cfg->lost_after_ms * 1000000ull);
 	st->gap_ticks = clock__ns_to_ticks(clock, cfg->gap_ns);
 	st->stall_ticks = clock__ns_to_ticks(clock, STORM_STALL_NS);
-	st->end_grace = clock__ns_to_ticks(clock, (uint64_t)(cfg->deadline_ms < STORM_END_GRACE_MS ?
-							     cfg->deadline_ms : STORM_END_GRACE_MS) * 1000000ull);
+	st->end_grace = clock__ns_to_ticks(clock, (uint64_t)(cfg->deadline_ms < MONITOR_END_GRACE_MS ?
+							     cfg->deadline_ms : MONITOR_END_GRACE_MS) * 1000000ull);
 	if (cfg->rate_hz)
 		st->interval_ticks = clock__ns_to_ticks(clock, cfg->burst * 1000000000ull / cfg->rate_hz);
 	st->yield = st->engine->ctx->plan.overcommit;
@@ -548,62 +485,27 @@ static void storm__configure(struct storm *st)
 	atomic_init(&st->stop, false);
 }
 
-static uint64_t storm__progress(struct storm *st, bool *all_done)
+/* The monitor's look: how many requests went out, and whether every sender ended. */
+static bool storm__poll(void *arg, uint64_t *sent)
 {
-	uint64_t sent = 0;
+	struct storm *st = arg;
+	bool all_done = true;
 
-	*all_done = true;
+	*sent = 0;
 	for (unsigned i = 0; i < st->nsenders; i++) {
-		sent += atomic_load_explicit(&st->senders[i]->progress, memory_order_relaxed);
-		*all_done &= atomic_load_explicit(&st->senders[i]->done, memory_order_acquire);
+		*sent += atomic_load_explicit(&st->senders[i]->progress, memory_order_relaxed);
+		all_done &= atomic_load_explicit(&st->senders[i]->done, memory_order_acquire);
 	}
-	return sent;
+	return all_done;
 }
 
-/*
- * Sleeps until a sender ends, a signal arrives or STORM_MONITOR_MS pass:
- * a controller that woke more often would take the CPUs it measures.
- */
-static void storm__monitor_wait(struct storm *st)
+/* The senders keep --duration themselves; only an abort is news to them. */
+static void storm__stop(void *arg, enum monitor_stop how)
 {
-	struct timespec until;
+	struct storm *st = arg;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += STORM_MONITOR_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	/* Woken, timed out or interrupted (Ctrl-C): the caller looks around either way. */
-	(void)sem_clockwait(&st->finished, CLOCK_MONOTONIC, &until);
-}
-
-/* The controller: watches for completion, Ctrl-C and failed vCPUs, and reports progress. */
-static void storm__monitor(struct storm *st, struct scenario_result *res)
-{
-	struct scenario_ctx *ctx = st->engine->ctx;
-	uint64_t start = clock__monotonic_ns(), last_progress = start;
-	uint64_t total = st->count ? st->count * st->nsenders : 0;
-	bool all_done = false;
-
-	while (!all_done) {
-		storm__monitor_wait(st);
-		stopwatch__tick(&st->engine->stopwatch);
-		uint64_t sent = storm__progress(st, &all_done);
-		uint64_t now = clock__monotonic_ns();
-
-		if (atomic_load_explicit(ctx->interrupted, memory_order_relaxed) && !res->interrupted) {
-			res->interrupted = true;
-			atomic_store_explicit(&st->stop, true, memory_order_relaxed);
-		}
-		if (!res->error[0] && engine__vcpu_failed(st->engine, res))
-			atomic_store_explicit(&st->stop, true, memory_order_relaxed);
-		if (ctx->progress && now - last_progress >= 1000000000ull) {
-			ctx->progress(res->scenario->name, sent, total, (double)(now - start) / 1e9);
-			last_progress = now;
-		}
-	}
-	res->elapsed_s = (double)(clock__monotonic_ns() - start) / 1e9;
+	if (how == MONITOR_ABORT)
+		atomic_store_explicit(&st->stop, true, memory_order_relaxed);
 }
 
 /* Merges the senders' ledgers and kicks into res; every stream is finished first. */
@@ -636,24 +538,30 @@ static void storm__collect(struct storm *st, struct scenario_result *res, struct
 	sum->stall_max_ns = clock__ticks_to_ns(st->engine->ctx->clock, stall_max);
 	if (res->kicks.failed && !res->error[0])
 		snprintf(res->error, sizeof(res->error), "%llu %s kicks failed: %s",
-			 (unsigned long long)res->kicks.failed, st->ops->kick_name, strerror(first_error));
+			 (unsigned long long)res->kicks.failed, st->kick->name, strerror(first_error));
 	res->latency = ledger_tally__served(&res->tally);
-	res->extra = json_pack("{s:s, s:I}", "kick", st->ops->kick_name,
+	res->extra = json_pack("{s:s, s:I}", "kick", st->kick->name,
 			       "observations_overwritten", (json_int_t)log_overruns);
 }
 
-int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_result *res,
-	       struct storm_summary *sum)
+int storm__run(struct scenario_run *run)
 {
-	struct storm st = { .engine = e, .ops = ops, .cfg = e->ctx->cfg };
+	struct engine *e = run->engine;
+	struct storm st = {
+		.engine = e, .kick = run->sc->kick, .state = run->state, .cfg = e->ctx->cfg,
+		.guest_tsc = run->sc->flags & SCENARIO_GUEST_TSC,
+	};
+	struct monitor_ops mon = {
+		.period_ms = STORM_MONITOR_MS, .wake = &st.finished, .poll = storm__poll,
+		.stop = storm__stop, .arg = &st,
+	};
 	int ret = 0;
 
 	storm__configure(&st);
+	mon.total = st.count * st.nsenders;
 	st.senders = ks_zalloc(st.nsenders * sizeof(*st.senders));
 	for (unsigned i = 0; i < st.nsenders; i++)
 		st.senders[i] = sender__create(&st, i);
-
-	engine__snapshot_before(e);
 	if (e->ctx->cfg->duration_s > 0)
 		st.end_tsc = clock__tsc() + clock__ns_to_ticks(e->ctx->clock,
 							       (uint64_t)(e->ctx->cfg->duration_s * 1e9));
@@ -670,16 +578,14 @@ int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_re
 		}
 		st.senders[i]->started = true;
 	}
-	storm__monitor(&st, res);
+	monitor__run(run, &mon);
 	for (unsigned i = 0; i < st.nsenders; i++)
 		if (st.senders[i]->started)
 			pthread_join(st.senders[i]->thread, NULL);
-	engine__snapshot_after(e);
-	storm__collect(&st, res, sum);
-	res->completed = !res->interrupted && !res->error[0] && ret == 0;
+	storm__collect(&st, run->res, &run->summary);
 	for (unsigned i = 0; i < st.nsenders; i++)
 		sender__destroy(st.senders[i]);
 	free(st.senders);
 	sem_destroy(&st.finished);
-	return res->error[0] ? -1 : ret;
+	return run->res->error[0] ? -1 : ret;
 }

@@ -16,30 +16,21 @@
 
 #include "engine.h"
 
-struct storm_ops {
-	const char *kick_name;          /* "pthread_kill", "KVM_SIGNAL_MSI", ... */
-	bool kick_is_interrupt;
-	/* Makes target notice request seq of sender; 0 or -errno. */
-	int (*kick)(void *arg, unsigned sender, struct vcpu *target, uint64_t seq);
-	/* Converts the observer's timestamp to host TSC. */
-	uint64_t (*to_host_tsc)(void *arg, const struct vcpu *target, uint64_t obs_tsc);
-	void *arg;
+struct scenario_run;
+
+/* How host senders kick: a scenario's descriptor carries one. */
+struct storm_kick {
+	const char *name;               /* "rt_tgsigqueueinfo (SIGUSR1)", "KVM_SIGNAL_MSI", ... */
+	bool is_interrupt;              /* an interrupt into the LAPIC, not a signal */
+	/* Makes target notice request seq of sender; 0 or -errno. state: the scenario's run->state. */
+	int (*kick)(void *state, unsigned sender, struct vcpu *target, uint64_t seq);
 };
 
 /*
- * Runs the configured storm on e's vCPUs: fills the tally, kicks, latency
- * and details of res, and sum with what engine__conclude reports of the
- * senders. The vCPUs keep running.
+ * Runs the configured storm on run's vCPUs with run->sc->kick: fills the
+ * tally, kicks, latency and details of run->res, and run->summary with what
+ * the report says of the senders. The vCPUs keep running.
  */
-int storm__run(struct engine *e, const struct storm_ops *ops, struct scenario_result *res,
-	       struct storm_summary *sum);
-
-/* Identity conversion: the observer already used the host TSC. */
-uint64_t storm__host_tsc(void *arg, const struct vcpu *target, uint64_t obs_tsc);
-/* Guest TSC = host TSC + KVM_VCPU_TSC_OFFSET. */
-uint64_t storm__guest_to_host_tsc(void *arg, const struct vcpu *target, uint64_t obs_tsc);
-
-/* Host-side observer twin of the guest handler: used when the vCPU thread observes. */
-void storm__observe_slots(struct vcpu *vcpu);
+int storm__run(struct scenario_run *run);
 
 #endif

@@ -7,9 +7,8 @@
  * its CPU's NUMA node, and the report records both the plan and where each
  * thread was actually seen running.
  *
- * The assignment of threads to CPUs (placement__*) is pure so it can be unit
- * tested without a machine; the machine's shape (topology__*) comes from
- * hwloc, memory placement (node_memory__*) from libnuma.
+ * The machine's shape (topology__*) comes from hwloc; the assignment of
+ * threads to CPUs is placement.h's, memory placement node_memory.h's.
  */
 #ifndef KICKSTORM_TOPOLOGY_H
 #define KICKSTORM_TOPOLOGY_H
@@ -18,6 +17,8 @@
 #error "topology.h needs _GNU_SOURCE for sched_getcpu(): build with -D_GNU_SOURCE"
 #endif
 
+#include "node_memory.h"
+#include "placement.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -25,51 +26,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum placement_policy { PLACEMENT_COMPACT, PLACEMENT_SCATTER, PLACEMENT_NONE };
-
-/* For usage messages: every name placement__parse() accepts. */
-#define PLACEMENT_CHOICES "compact, scatter, none"
-
-const char *placement__name(enum placement_policy p);
-/* 0, or -1 for an unknown name (the caller reports it with PLACEMENT_CHOICES). */
-int placement__parse(const char *s, enum placement_policy *out);
-
-struct placement_plan {
-	int vcpu_cpu[KS_MAX_VCPUS];     /* OS CPU index, or -1 = not bound */
-	int sender_cpu[KS_MAX_SENDERS];
-	unsigned nvcpus, nsenders;
-	enum placement_policy policy;
-	/* Some CPU runs more than one of our threads (for "none": more threads than CPUs). */
-	bool overcommit;
-	/*
-	 * Most threads pinned to one CPU. For "none", ceil(threads / CPUs): the
-	 * best the scheduler can do when all of them spin; 0 when ncpus was 0.
-	 */
-	unsigned max_threads_per_cpu;
-};
-
-/*
- * Assigns threads to an ordered CPU list (order it with topology__order_cpus):
- * vCPU i takes cpus[i % ncpus]; each sender then takes the least loaded CPU,
- * preferring one that holds fewer vCPUs, scanning from the first CPU after the
- * vCPUs. So without overcommit senders get CPUs of their own, and with it the
- * threads per CPU differ by at most one and senders stack on sender CPUs
- * before they share with a vCPU. Returns 0, or -1 with a message if the counts
- * exceed KS_MAX_VCPUS/KS_MAX_SENDERS or a binding policy has no CPUs.
- */
-int placement__assign(const int *cpus, unsigned ncpus, enum placement_policy policy,
-		      unsigned nvcpus, unsigned nsenders, struct placement_plan *plan);
-
-/* {"policy", "vcpu_cpus": [..], "sender_cpus": [..], "overcommit", "max_threads_per_cpu"}; -1 = unbound. */
-/*
- * One-to-one storms (sender i kicks vCPU i mod nvcpus): a sender sharing a
- * CPU with the vCPU it kicks measures the scheduler, not the kick, so each
- * such sender moves to the least loaded other CPU of the list.
- */
-void placement__keep_senders_off_targets(struct placement_plan *plan, const int *cpus,
-					 unsigned ncpus);
-json_t *placement__to_json(const struct placement_plan *plan);
 
 struct topology;
 
@@ -118,27 +74,6 @@ int topology__bind_self(const struct topology *t, int cpu);
  *  "numa_available", "hwloc_version"}
  */
 json_t *topology__to_json(const struct topology *t);
-
-/* A vCPU's mailbox: page aligned, zeroed, already faulted in, on a NUMA node. */
-struct node_memory {
-	void *addr;
-	size_t size;           /* rounded up to whole pages */
-	int node;              /* node actually requested, -1 if none */
-	bool from_libnuma;
-	char policy[96];       /* "numa_alloc_onnode(0)" or "plain mmap: <reason>" */
-};
-
-/*
- * numa_alloc_onnode() when libnuma reports NUMA available and node >= 0 has
- * memory, else anonymous mmap; policy says which and why. The pages are
- * faulted in here so the hot path takes no page faults; with plain mmap that
- * first touch decides the node, so call it from the thread that will use it.
- * 0, or -1 with a message.
- */
-int node_memory__alloc(struct node_memory *m, size_t size, int node);
-void node_memory__free(struct node_memory *m);
-/* The node the first page sits on (get_mempolicy MPOL_F_NODE|MPOL_F_ADDR); -1 if unknown. */
-int node_memory__actual_node(const struct node_memory *m);
 
 /*
  * Where one thread actually ran. Owned and written by that thread only, so

@@ -9,15 +9,24 @@
 
 int ks_quiet;
 
+/* The calling thread's latest error, for a report entry that must say why. */
+static _Thread_local char last_error[1280];
+
+const char *ks_last_error(void)
+{
+	return last_error;
+}
+
 static void vreport(int errnum, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (errnum)
-		fprintf(stderr, "kickstorm: %s: %s\n", msg, strerror(errnum));
+		snprintf(last_error, sizeof(last_error), "%s: %s", msg, strerror(errnum));
 	else
-		fprintf(stderr, "kickstorm: %s\n", msg);
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+	fprintf(stderr, "kickstorm: %s\n", last_error);
 }
 
 void ks_error(const char *fmt, ...)

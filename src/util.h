@@ -26,6 +26,8 @@ enum ks_exit {
 void ks_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same with ": <strerror(errnum)>" appended. */
 void ks_error_errno(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The message of this thread's latest ks_error*, "" when none. */
+const char *ks_last_error(void);
 /* Progress and notes on stderr, silenced by --quiet. */
 void ks_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int ks_quiet;

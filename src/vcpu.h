@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kick_counts.h"
+#include "kick_types.h"
 #include "kvm.h"
 #include "kvmstats.h"
 #include "mailbox.h"
@@ -17,18 +18,6 @@
 
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define KICK_SIGNAL SIGUSR1
-
-/*
- * How a vCPU thread closes the race between its last look at the requests
- * and KVM_RUN, the userspace twin of vcpu->mode in vcpu-requests.rst.
- */
-enum kick_protocol {
-	PROTOCOL_NAIVE,          /* flag + signal: a signal in the window is lost */
-	PROTOCOL_IMMEDIATE_EXIT, /* the handler sets kvm_run->immediate_exit */
-	PROTOCOL_SIGMASK,        /* blocked outside KVM_RUN, KVM_SET_SIGNAL_MASK inside */
-};
-const char *protocol__name(enum kick_protocol p);
-int protocol__parse(const char *s, enum kick_protocol *out);
 
 enum vcpu_state {
 	VCPU_CREATED,
@@ -42,11 +31,12 @@ struct vcpu;
 typedef void (*vcpu_observe_fn)(struct vcpu *vcpu);
 
 struct vcpu {
-	struct vm *vm;
+	int vm_fd;                  /* borrowed from the VM: VM ioctls aimed at this vCPU */
 	unsigned id;
 	char name[16];              /* "vcpu N", for messages */
 	int fd;
 	struct kvm_run *run;
+	long run_mmap_size;
 	struct node_memory mailbox_mem;
 	struct mailbox *mb;
 	int cpu;                    /* CPU the thread is bound to, -1 when unbound */
@@ -56,6 +46,7 @@ struct vcpu {
 	uint64_t tsc_khz;           /* KVM_GET_TSC_KHZ for this vCPU, 0 unknown */
 	bool stats_open;
 	struct kvmstats stats;
+	char stats_why[128];        /* why not, when !stats_open */
 
 	/* Set before vcpu__start; read-only for the thread afterwards. */
 	enum kick_protocol protocol;
@@ -83,29 +74,26 @@ struct vcpu {
 	uint64_t last_seen[MB_NSLOTS];
 };
 
-struct vm;
+/* What a vCPU is made from; the VM owns the vCPUs it creates this way. */
+struct vcpu_init {
+	int vm_fd;
+	unsigned id;                /* also its APIC ID */
+	int cpu;                    /* CPU its thread will be bound to, -1 for none */
+	const struct topology *topo;
+	long run_mmap_size;
+};
 
-int vcpu__create(struct vcpu *vcpu, struct vm *vm, unsigned id,
-		 const struct topology *topo, int cpu);
-/* -1, freeing nothing, when the thread would not stop. */
-int vcpu__destroy(struct vcpu *vcpu);
-
-/* Installs the kick signal handler; once per process, before any vCPU starts. */
-int vcpu__install_kick_handler(void);
-
-void vcpu__set_mode(struct vcpu *vcpu, uint32_t mode);
-int vcpu__start(struct vcpu *vcpu, const struct topology *topo);
-/* Makes the thread leave KVM_RUN (it notices the kick by the protocol in force). */
-int vcpu__kick(struct vcpu *vcpu);
 /*
- * A storm's kick: the same signal, tagged with the request (mailbox slot,
- * sequence) it is for, so the thread can tell whether it was spent. 0 or -errno.
+ * Creates the vCPU, its kvm_run mapping and its mailbox (on the NUMA node
+ * of init->cpu; the caller adds the memslot and sets its initial state with
+ * vcpu_regs__init). Unwinds everything it built on failure.
  */
-int vcpu__send_kick(struct vcpu *vcpu, unsigned slot, uint64_t seq);
-/* Stops the thread, re-kicking until it leaves: a kick can be lost under the naive protocol. */
-int vcpu__stop(struct vcpu *vcpu, unsigned timeout_ms);
-/* Waits until the guest has enabled its x2APIC; -1 on timeout or failure. */
-int vcpu__wait_ready(struct vcpu *vcpu, unsigned timeout_ms);
+int vcpu__create(struct vcpu *vcpu, const struct vcpu_init *init);
+/* Only once its thread has stopped (vcpu__stop): the thread runs on all of this. */
+void vcpu__destroy(struct vcpu *vcpu);
+
+/* What the guest does now (MB_MODE_*): it looks at its mailbox's mode in its main loop. */
+void vcpu__set_mode(struct vcpu *vcpu, uint32_t mode);
 /*
  * Reads KVM_VCPU_TSC_OFFSET. Only while the vCPU thread is not in KVM_RUN:
  * vCPU ioctls from other threads wait for KVM_RUN to return.

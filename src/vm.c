@@ -4,6 +4,8 @@
 #include "topology.h"
 #include "util.h"
 #include "vcpu.h"
+#include "vcpu_regs.h"
+#include "vcpu_thread.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -201,11 +203,18 @@ int vm__create(struct vm *vm, int kvm_fd, unsigned nvcpus,
 		goto err_destroy;
 	vm->vcpus = ks_zalloc(nvcpus * sizeof(*vm->vcpus));
 	for (unsigned i = 0; i < nvcpus; i++) {
-		int cpu = plan ? plan->vcpu_cpu[i] : -1;
+		struct vcpu_init init = {
+			.vm_fd = vm->fd, .id = i, .cpu = plan ? plan->vcpu_cpu[i] : -1, .topo = topo,
+			.run_mmap_size = vm->run_mmap_size,
+		};
+		struct vcpu *v = &vm->vcpus[i];
 
-		if (vcpu__create(&vm->vcpus[i], vm, i, topo, cpu) < 0)
+		if (vcpu__create(v, &init) < 0)
 			goto err_destroy;
 		vm->nvcpus++;
+		if (vcpu_regs__init(v, vm->cpuid) < 0 ||
+		    vm__add_memslot(vm, MB_GPA(i), v->mb, MB_SIZE, 0, NULL) < 0)
+			goto err_destroy;
 	}
 	return 0;
 
@@ -218,8 +227,11 @@ void vm__destroy(struct vm *vm)
 {
 	bool stuck = false;
 
+	/* A thread that would not stop still uses its vCPU: keep them all. */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		stuck |= vcpu__destroy(&vm->vcpus[i]) < 0;
+		stuck |= vm->vcpus[i].thread_started && vcpu__stop(&vm->vcpus[i], 1000) < 0;
+	for (unsigned i = 0; i < vm->nvcpus && !stuck; i++)
+		vcpu__destroy(&vm->vcpus[i]);
 	if (stuck) {
 		/*
 		 * A vCPU thread still runs on these structures, this memory and

@@ -20,6 +20,7 @@
  * wake-up and is skipped (and counted).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
@@ -28,8 +29,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../classify.h"
-#include "../scenario.h"
+#include "../driver.h"
+#include "../monitor.h"
 
 #define FLOOR_WARMUP_ROUNDS	200
 #define PING_FINISH		UINT64_MAX
@@ -55,7 +56,6 @@ struct floor {
 	uint64_t phase_ticks;       /* duration per measurement, 0 = count only */
 	struct histogram *hist[NHISTS];
 	uint64_t wake_rounds, skipped_responder_awake, skipped_initiator_awake;
-	bool interrupted;
 	/* Each line has one writer: the initiator writes ping and wake_b, the responder the others. */
 	KS_ALIGNED_CACHELINE _Atomic uint64_t ping;
 	KS_ALIGNED_CACHELINE _Atomic uint64_t pong;
@@ -63,6 +63,8 @@ struct floor {
 	atomic_bool finish;
 	KS_ALIGNED_CACHELINE _Atomic uint32_t wake_a;
 	atomic_bool responder_slept;
+	KS_ALIGNED_CACHELINE atomic_bool abort;     /* the monitor's: Ctrl-C */
+	atomic_uint ended;                          /* threads that left */
 };
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t val)
@@ -98,10 +100,8 @@ static void floor__relax(const struct floor *f)
 
 static bool floor__should_stop(struct floor *f, uint64_t recorded, uint64_t end_tsc)
 {
-	if (atomic_load_explicit(f->ctx->interrupted, memory_order_relaxed)) {
-		f->interrupted = true;
+	if (atomic_load_explicit(&f->abort, memory_order_relaxed))
 		return true;
-	}
 	if (f->count && recorded >= f->count)
 		return true;
 	return end_tsc && clock__tsc() >= end_tsc;
@@ -223,12 +223,14 @@ static void *floor__thread(void *arg)
 		floor__wake_responder(f);
 	}
 	cpu_trace__sample(&t->ran_on);
+	atomic_fetch_add_explicit(&f->ended, 1, memory_order_release);
 	return NULL;
 }
 
-static struct floor *floor__create(struct scenario_ctx *ctx)
+static int floor__setup(struct scenario_run *run)
 {
-	struct floor *f = ks_aligned_zalloc(KS_CACHELINE, sizeof(*f));
+	struct floor *f = run->state;
+	struct scenario_ctx *ctx = run->ctx;
 	const struct ks_config *cfg = ctx->cfg;
 
 	f->ctx = ctx;
@@ -242,14 +244,15 @@ static struct floor *floor__create(struct scenario_ctx *ctx)
 		f->hist[h] = ks_aligned_zalloc(KS_CACHELINE, sizeof(struct histogram));
 	for (int r = 0; r < NROLES; r++)
 		f->th[r].floor = f;
-	return f;
+	return 0;
 }
 
-static void floor__destroy(struct floor *f)
+static void floor__teardown(struct scenario_run *run)
 {
+	struct floor *f = run->state;
+
 	for (int h = 0; h < NHISTS; h++)
 		free(f->hist[h]);
-	free(f);
 }
 
 static json_t *floor__thread_json(const struct floor_thread *t, const char *name, const char *role)
@@ -263,8 +266,10 @@ static json_t *floor__thread_json(const struct floor_thread *t, const char *name
 	return o;
 }
 
-static void floor__report(struct floor *f, struct scenario_result *res)
+static void floor__details(struct scenario_run *run)
 {
+	struct floor *f = run->state;
+	struct scenario_result *res = run->res;
 	double ns = clock__ns_per_tick(f->ctx->clock);
 
 	res->latency = f->hist[PP_ONE_WAY];
@@ -282,9 +287,6 @@ static void floor__report(struct floor *f, struct scenario_result *res)
 		"wake_up_mechanism", "FUTEX_WAKE_PRIVATE of a thread blocked in FUTEX_WAIT_PRIVATE",
 		"wake_up_skipped", "responder_not_asleep", (json_int_t)f->skipped_responder_awake,
 		"initiator_not_asleep", (json_int_t)f->skipped_initiator_awake);
-	res->delivery = delivery__not_applicable("floor kicks no vCPU: it measures the host's own "
-						 "cross-CPU notification cost, which kick latencies "
-						 "are compared with");
 	res->placement = json_pack("{s:b, s:s, s:[], s:[o, o]}", "overcommit", f->same_cpu,
 				   "policy", placement__name(f->ctx->cfg->placement), "vcpus", "senders",
 				   floor__thread_json(&f->th[INITIATOR], "ks-floor-ping",
@@ -293,17 +295,19 @@ static void floor__report(struct floor *f, struct scenario_result *res)
 						      "responder, on vCPU 0's CPU"));
 }
 
-static json_t *floor__params(const struct floor *f)
+static void floor__describe(struct scenario_run *run, json_t *params)
 {
-	const struct ks_config *cfg = f->ctx->cfg;
+	const struct ks_config *cfg = run->ctx->cfg;
+	int initiator = run->ctx->plan.sender_cpu[0], responder = run->ctx->plan.vcpu_cpu[0];
+	json_t *own = json_pack("{s:I, s:f, s:o, s:o, s:b, s:i}",
+				"count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
+				"initiator_cpu", initiator >= 0 ? json_integer(initiator) : json_null(),
+				"responder_cpu", responder >= 0 ? json_integer(responder) : json_null(),
+				"same_cpu", initiator >= 0 && initiator == responder,
+				"warmup_rounds", FLOOR_WARMUP_ROUNDS);
 
-	return json_pack("{s:I, s:f, s:o, s:o, s:b, s:i}",
-			 "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
-			 "initiator_cpu", f->th[INITIATOR].cpu >= 0 ?
-				 json_integer(f->th[INITIATOR].cpu) : json_null(),
-			 "responder_cpu", f->th[RESPONDER].cpu >= 0 ?
-				 json_integer(f->th[RESPONDER].cpu) : json_null(),
-			 "same_cpu", f->same_cpu, "warmup_rounds", FLOOR_WARMUP_ROUNDS);
+	json_object_update(params, own);
+	json_decref(own);
 }
 
 /* Lets a responder whose initiator never started leave both of its loops. */
@@ -315,45 +319,50 @@ static void floor__release_responder(struct floor *f)
 	futex(&f->wake_b, FUTEX_WAKE_PRIVATE, 1);
 }
 
-static int floor__run(struct scenario_ctx *ctx, struct scenario_result *res)
+/* No progress count: the rounds are timed back to back, and a shared counter would be in them. */
+static bool floor__poll(void *arg, uint64_t *rounds)
 {
-	struct floor *f = floor__create(ctx);
-	uint64_t start = clock__monotonic_ns();
+	struct floor *f = arg;
+
+	*rounds = 0;
+	return atomic_load_explicit(&f->ended, memory_order_acquire) == NROLES;
+}
+
+static void floor__stop(void *arg, enum monitor_stop how)
+{
+	struct floor *f = arg;
+
+	if (how == MONITOR_ABORT)
+		atomic_store_explicit(&f->abort, true, memory_order_relaxed);
+}
+
+static int floor__measure(struct scenario_run *run)
+{
+	struct floor *f = run->state;
+	struct monitor_ops mon = {
+		.period_ms = 20, .poll = floor__poll, .stop = floor__stop, .arg = f,
+	};
 	int ret = 0;
 
-	res->params = floor__params(f);
 	/* Responder first: it only waits, so it can always be released if the initiator fails. */
 	for (int r = RESPONDER; r >= INITIATOR && !ret; r--) {
 		int err = pthread_create(&f->th[r].thread, NULL, floor__thread, &f->th[r]);
 
 		if (err) {
-			ks_format(res->error, sizeof(res->error), "cannot start a floor thread: %s",
-				  strerror(err));
+			ks_format(run->res->error, sizeof(run->res->error),
+				  "cannot start a floor thread: %s", strerror(err));
 			ret = -1;
 		}
 		f->th[r].started = !err;
 	}
 	if (ret && f->th[RESPONDER].started)
 		floor__release_responder(f);
+	if (!ret)
+		monitor__run(run, &mon);
 	for (int r = 0; r < NROLES; r++)
 		if (f->th[r].started)
 			pthread_join(f->th[r].thread, NULL);
-	res->elapsed_s = (double)(clock__monotonic_ns() - start) / 1e9;
-	res->interrupted = f->interrupted;
-	if (!ret) {
-		floor__report(f, res);
-		res->completed = !res->interrupted;
-	}
-	floor__destroy(f);
 	return ret;
-}
-
-static bool floor__supported(const struct scenario_ctx *ctx, char *why, size_t why_len)
-{
-	(void)ctx;
-	(void)why;
-	(void)why_len;
-	return true;
 }
 
 static const struct scenario_param floor_params[] = {
@@ -366,7 +375,15 @@ static const struct scenario_param floor_params[] = {
 const struct scenario scenario_floor = {
 	.name = "floor",
 	.summary = "host floor: cache-line ping-pong and futex wake-up between the storm's CPUs",
+	.latency = "one-way cache-line ping-pong, RTT/2 (futex wake-up in details)",
+	.measures = MEASURES_FLOOR,
 	.params = floor_params,
-	.supported = floor__supported,
-	.run = floor__run,
+	.no_path_why = "floor kicks no vCPU: it measures the host's own cross-CPU notification "
+		       "cost, which kick latencies are compared with",
+	.state_size = sizeof(struct floor),
+	.describe = floor__describe,
+	.setup = floor__setup,
+	.measure = floor__measure,
+	.details = floor__details,
+	.teardown = floor__teardown,
 };

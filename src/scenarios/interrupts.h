@@ -11,21 +11,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../engine.h"
-#include "../scenario.h"
+#include "../driver.h"
+#include "../storm.h"
+
+/* The options that shape a host-sender interrupt storm. */
+#define INTERRUPTS_OPTIONS (KS_OPT_VCPUS | KS_OPT_SENDERS | KS_OPT_PATTERN | KS_OPT_TARGET | \
+			    KS_OPT_RATE | KS_OPT_BURST | KS_OPT_GAP | KS_OPT_DEADLINE | KS_OPT_LOST_AFTER)
+#define INTERRUPTS_FLAGS (SCENARIO_VM | SCENARIO_KICK_PATH | SCENARIO_GUEST_TSC)
 
 /* MSI address/data that deliver vector to the LAPIC with apic_id (fixed, physical). */
 void interrupts__msi_route(unsigned apic_id, unsigned vector, uint32_t *address_lo,
 			   uint32_t *address_hi, uint32_t *data);
 
-/* Report params of a host-sender interrupt scenario. */
-json_t *interrupts__params(const struct scenario_ctx *ctx, const char *kick);
+/* KVM_SIGNAL_MSI of vector to the vCPU with apic_id: 0, or -errno (-ENXIO: no LAPIC took it). */
+int interrupts__signal_msi(int vm_fd, unsigned apic_id, unsigned vector);
 
-/*
- * Starts the VM with guest-side observation and refuses (res->error, VM
- * stopped) when a vCPU's KVM_VCPU_TSC_OFFSET is unknown.
- */
-int interrupts__start(struct engine *e, struct scenario_ctx *ctx, struct scenario_result *res);
+/* The kick as a param, so compare tells the scenarios' kicks apart. */
+void interrupts__describe(struct scenario_run *run, json_t *params);
 
 extern const struct scenario_param interrupts__storm_params[];
 

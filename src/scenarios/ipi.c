@@ -30,18 +30,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "../engine.h"
-#include "../scenario.h"
+#include "../monitor.h"
 #include "interrupts.h"
 
-#define IPI_POLL_NS 1000000
+#define IPI_POLL_MS 1
 #define IPI_START_TIMEOUT_MS 2000
-#define IPI_ABORT_GRACE_MS 1000
 /* Open loop: sequences a guest sender may have out ahead of its slowest target. */
 #define IPI_MAX_OUT 512
 /* Ledger records per (sender, target): more than can ever be pending. */
 #define IPI_RECORDS 1024
-#define IPI_END_GRACE_MS 1000
 _Static_assert(IPI_MAX_OUT < IPI_RECORDS, "the ledger keeps every pending request");
 
 struct ipi_sender {
@@ -56,6 +53,7 @@ struct ipi_sender {
 };
 
 struct ipi_run {
+	struct scenario_run *run;
 	struct engine *e;
 	struct scenario_ctx *ctx;
 	const struct ks_config *cfg;
@@ -68,6 +66,7 @@ struct ipi_run {
 	uint64_t tsc_offset;        /* every vCPU's (ipi__check_tsc) */
 	uint64_t overruns, ring_full, out_of_order, rekicks, rekick_errors;
 	uint32_t stop;              /* IPI_STOP_* last posted */
+	uint64_t start_ns;
 };
 
 static uint64_t ipi__all_but(unsigned nvcpus, unsigned self)
@@ -190,11 +189,7 @@ static void ipi__release(struct ipi_run *r)
 /* An MSI with vector REQ_VECTOR(sender) to vCPU target: what its handler observes. */
 static int ipi__msi(struct ipi_run *r, unsigned target, unsigned sender)
 {
-	struct kvm_msi msi = { 0 };
-
-	interrupts__msi_route(target, REQ_VECTOR(sender), &msi.address_lo, &msi.address_hi,
-			      &msi.data);
-	return kvm__ioctl_raw(r->e->vm.fd, KVM_SIGNAL_MSI, &msi) > 0 ? 0 : -1;
+	return interrupts__signal_msi(r->e->vm.fd, target, REQ_VECTOR(sender));
 }
 
 /*
@@ -293,13 +288,14 @@ static void ipi__expire(struct ipi_run *r, uint64_t now)
 	}
 }
 
-static bool ipi__poll(struct ipi_run *r, uint64_t *sent, bool *started)
+/* The monitor's look: drains, expires, and says when every guest sender is done. */
+static bool ipi__poll(void *arg, uint64_t *sent)
 {
+	struct ipi_run *r = arg;
 	uint64_t now = clock__tsc();
-	bool done = true;
+	bool done = true, started = true;
 
 	*sent = 0;
-	*started = true;
 	for (unsigned i = 0; i < r->nsenders; i++) {
 		struct ipi_sender *s = &r->senders[i];
 		struct mailbox *mb = ipi__mailbox(r, s);
@@ -307,67 +303,22 @@ static bool ipi__poll(struct ipi_run *r, uint64_t *sent, bool *started)
 
 		ipi__drain(r, s);
 		*sent += __atomic_load_n(&mb->ipi_sent, __ATOMIC_RELAXED);
-		*started &= state != IPI_STATE_IDLE;
+		started &= state != IPI_STATE_IDLE;
 		done &= state == IPI_STATE_DONE;
 	}
 	ipi__expire(r, now);
+	if (!started && !r->run->res->error[0] &&
+	    clock__monotonic_ns() - r->start_ns > IPI_START_TIMEOUT_MS * 1000000ull) {
+		ks_format(r->run->res->error, sizeof(r->run->res->error),
+			  "a guest sender did not start within %d ms", IPI_START_TIMEOUT_MS);
+		ipi__stop(r, IPI_STOP_ABORT);
+	}
 	return done;
 }
 
-/* What ends the run early: Ctrl-C, a failed vCPU, a sender that never started. */
-static void ipi__watch(struct ipi_run *r, struct scenario_result *res, uint64_t start, bool started)
+static void ipi__monitor_stop(void *arg, enum monitor_stop how)
 {
-	uint64_t now = clock__monotonic_ns();
-
-	if (atomic_load_explicit(r->ctx->interrupted, memory_order_relaxed))
-		res->interrupted = true;
-	if (!res->error[0])
-		engine__vcpu_failed(r->e, res);
-	if (!started && !res->error[0] && now - start > IPI_START_TIMEOUT_MS * 1000000ull)
-		snprintf(res->error, sizeof(res->error),
-			 "a guest sender did not start within %d ms", IPI_START_TIMEOUT_MS);
-	if (res->interrupted || res->error[0])
-		ipi__stop(r, IPI_STOP_ABORT);
-}
-
-/*
- * The controller: drains, expires, and ends the run on --duration (then
- * gives outstanding requests a deadline, at most IPI_END_GRACE_MS), Ctrl-C
- * or a failed vCPU.
- */
-static void ipi__monitor(struct ipi_run *r, struct scenario_result *res)
-{
-	struct scenario_ctx *ctx = r->ctx;
-	uint64_t start = clock__monotonic_ns(), last_progress = start, abort_at = 0, sent;
-	uint64_t end = r->cfg->duration_s > 0 ? start + (uint64_t)(r->cfg->duration_s * 1e9) : 0;
-	uint64_t grace = (uint64_t)(r->cfg->deadline_ms < IPI_END_GRACE_MS ? r->cfg->deadline_ms :
-				    IPI_END_GRACE_MS) * 1000000ull;
-	uint64_t total = r->cfg->count * r->nsenders;
-	struct timespec tick = { .tv_nsec = IPI_POLL_NS };
-	bool started;
-
-	while (!ipi__poll(r, &sent, &started)) {
-		uint64_t now = clock__monotonic_ns();
-
-		stopwatch__tick(&r->e->stopwatch);
-		ipi__watch(r, res, start, started);
-		if (end && now >= end)
-			ipi__stop(r, now >= end + grace ? IPI_STOP_ABORT : IPI_STOP_FINISH);
-		if (r->stop == IPI_STOP_ABORT) {
-			if (!abort_at)
-				abort_at = now;
-			else if (now - abort_at > IPI_ABORT_GRACE_MS * 1000000ull)
-				break;
-		}
-		if (ctx->progress && now - last_progress >= 1000000000ull) {
-			ctx->progress(res->scenario->name, sent, total, (double)(now - start) / 1e9);
-			last_progress = now;
-		}
-		nanosleep(&tick, NULL);
-	}
-	for (unsigned i = 0; i < r->nsenders; i++)
-		ipi__drain(r, &r->senders[i]);
-	res->elapsed_s = (double)(clock__monotonic_ns() - start) / 1e9;
+	ipi__stop(arg, how == MONITOR_ABORT ? IPI_STOP_ABORT : IPI_STOP_FINISH);
 }
 
 static json_t *ipi__sender_placement(struct ipi_run *r, const struct ipi_sender *s)
@@ -401,7 +352,7 @@ static bool ipi__vcpus_share_cpu(const struct ipi_run *r)
 }
 
 /* Every stream is finished: whatever is still pending is unresolved. */
-static void ipi__collect(struct ipi_run *r, struct scenario_result *res, struct storm_summary *sum)
+static void ipi__collect(struct ipi_run *r, struct scenario_result *res)
 {
 	json_t *placement = json_array(), *per_sender = json_array();
 
@@ -417,8 +368,8 @@ static void ipi__collect(struct ipi_run *r, struct scenario_result *res, struct 
 		json_array_append_new(placement, ipi__sender_placement(r, s));
 	}
 	res->kicks.rekicks = r->rekicks;
-	sum->senders = placement;
 	res->kicks.failed = r->rekick_errors;
+	r->run->summary.senders = placement;
 	res->latency = ledger_tally__served(&res->tally);
 	res->extra = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
 			       "kick", "x2APIC ICR write (WRMSR 0x830)",
@@ -430,70 +381,70 @@ static void ipi__collect(struct ipi_run *r, struct scenario_result *res, struct 
 			       "sender_kvm_stats", engine__stats_json(r->e, r->is_sender, res->tally.sent));
 }
 
-static json_t *ipi__params(const struct ipi_run *r)
+/* The senders a pattern makes, for the params as well as the run. */
+static void ipi__plan_run(struct ipi_run *r, struct scenario_run *run)
 {
-	const struct ks_config *cfg = r->cfg;
-
-	return json_pack("{s:i, s:i, s:s, s:s, s:I, s:I, s:i, s:i, s:i, s:s}",
-			 "vcpus", (int)r->ctx->vcpus, "senders", (int)r->nsenders,
-			 "target_state", target_state__name(cfg->target),
-			 "pattern", pattern__name(cfg->pattern),
-			 "rate_hz", (json_int_t)cfg->rate_hz, "gap_ns", (json_int_t)cfg->gap_ns,
-			 "burst", (int)cfg->burst, "deadline_ms", (int)cfg->deadline_ms,
-			 "lost_after_ms", (int)cfg->lost_after_ms, "kick", "x2APIC ICR write");
+	r->run = run;
+	r->ctx = run->ctx;
+	r->cfg = run->ctx->cfg;
+	r->nvcpus = run->ctx->vcpus;
+	if (!r->nsenders)
+		ipi__plan(r);
 }
 
-static int ipi__storm(struct ipi_run *r, struct scenario_result *res)
+static void ipi__describe(struct scenario_run *run, json_t *params)
 {
-	struct storm_summary sum = { .threads = json_array() };
+	struct ipi_run *r = run->state;
 
-	if (ipi__check_tsc(r, res) < 0)
+	ipi__plan_run(r, run);
+	json_object_set_new(params, "senders", json_integer(r->nsenders));
+	interrupts__describe(run, params);
+}
+
+static int ipi__setup(struct scenario_run *run)
+{
+	struct ipi_run *r = run->state;
+
+	ipi__plan_run(r, run);
+	r->e = run->engine;
+	if (ipi__check_tsc(r, run->res) < 0)
 		return -1;
-	ipi__configure(r, res);
-	engine__snapshot_before(r->e);
+	ipi__configure(r, run->res);
+	run->targets = r->is_target;
+	return 0;
+}
+
+static int ipi__measure(struct scenario_run *run)
+{
+	struct ipi_run *r = run->state;
+	struct monitor_ops mon = {
+		.period_ms = IPI_POLL_MS, .poll = ipi__poll, .stop = ipi__monitor_stop, .arg = r,
+		.total = r->cfg->count * r->nsenders,
+	};
+
+	r->start_ns = clock__monotonic_ns();
 	if (ipi__go(r) < 0) {
-		snprintf(res->error, sizeof(res->error), "could not wake a guest sender");
+		ks_format(run->res->error, sizeof(run->res->error), "could not wake a guest sender");
 		ipi__stop(r, IPI_STOP_ABORT);
 	}
-	ipi__monitor(r, res);
-	engine__snapshot_after(r->e);
-	ipi__collect(r, res, &sum);
-	ipi__release(r);
-	engine__conclude(r->e, res, true, r->is_target, &sum);
-	/* The plan reserved CPUs for host senders that this scenario never starts. */
-	json_object_set_new(res->placement, "overcommit", json_boolean(ipi__vcpus_share_cpu(r)));
-	res->completed = !res->interrupted && !res->error[0];
-	return res->error[0] ? -1 : 0;
+	monitor__run(run, &mon);
+	for (unsigned i = 0; i < r->nsenders; i++)
+		ipi__drain(r, &r->senders[i]);
+	ipi__collect(r, run->res);
+	return run->res->error[0] ? -1 : 0;
 }
 
-static int ipi__run(struct scenario_ctx *ctx, struct scenario_result *res)
+/* The plan reserved CPUs for host senders that this scenario never starts. */
+static void ipi__details(struct scenario_run *run)
 {
-	struct engine_options o = { .protocol = PROTOCOL_IMMEDIATE_EXIT };
-	struct ipi_run *r = ks_zalloc(sizeof(*r));
-	struct engine e;
-	int ret;
+	struct ipi_run *r = run->state;
 
-	*r = (struct ipi_run){ .ctx = ctx, .cfg = ctx->cfg, .nvcpus = ctx->vcpus };
-	if (ctx->vcpus >= 2 && ctx->vcpus <= MB_NSLOTS)
-		ipi__plan(r);
-	res->params = ipi__params(r);
-	if (ctx->vcpus < 2 || ctx->vcpus > MB_NSLOTS) {
-		snprintf(res->error, sizeof(res->error),
-			 "ipi needs 2 to %d vCPUs (a sender and a target, one vector per sender), "
-			 "%u requested", MB_NSLOTS, ctx->vcpus);
-		free(r);
-		return -1;
-	}
-	if (engine__start(&e, ctx, &o) < 0) {
-		snprintf(res->error, sizeof(res->error), "could not start the VM");
-		free(r);
-		return -1;
-	}
-	r->e = &e;
-	ret = ipi__storm(r, res);
-	engine__stop(&e);
-	free(r);
-	return ret;
+	json_object_set_new(run->res->placement, "overcommit", json_boolean(ipi__vcpus_share_cpu(r)));
+}
+
+static void ipi__teardown(struct scenario_run *run)
+{
+	ipi__release(run->state);
 }
 
 static const struct scenario_param ipi_params[] = {
@@ -511,8 +462,17 @@ static const struct scenario_param ipi_params[] = {
 const struct scenario scenario_ipi = {
 	.name = "ipi",
 	.summary = "guest x2APIC IPIs between vCPUs, unicast or broadcast; ICR write to handler",
+	.latency = "ICR write (open loop: when it was due) -> target's handler, both guest TSC",
+	.measures = MEASURES_KICK,
 	.params = ipi_params,
+	.options = INTERRUPTS_OPTIONS,
+	.flags = INTERRUPTS_FLAGS,
 	.min_vcpus = 2,
 	.max_vcpus = MB_NSLOTS,
-	.run = ipi__run,
+	.state_size = sizeof(struct ipi_run),
+	.describe = ipi__describe,
+	.setup = ipi__setup,
+	.measure = ipi__measure,
+	.details = ipi__details,
+	.teardown = ipi__teardown,
 };

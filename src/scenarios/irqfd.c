@@ -18,9 +18,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../engine.h"
-#include "../scenario.h"
-#include "../storm.h"
 #include "interrupts.h"
 
 /*
@@ -32,11 +29,10 @@
 struct irqfd_pair {
 	int fd;             /* -1 when the pattern never uses the pair */
 	uint32_t gsi;
-	bool assigned;
 };
 
 struct irqfd_set {
-	struct vm *vm;
+	int vm_fd;
 	unsigned nvcpus, nsenders, nroutes;
 	struct irqfd_pair *pairs;   /* [sender * nvcpus + vcpu] */
 };
@@ -53,9 +49,9 @@ static bool irqfd__pair_used(const struct ks_config *cfg, unsigned nvcpus, unsig
 	return cfg->pattern != PATTERN_ONE_TO_ONE || vcpu == sender % nvcpus;
 }
 
-static int irqfd__kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
+static int irqfd__kick(void *state, unsigned sender, struct vcpu *target, uint64_t seq)
 {
-	struct irqfd_set *set = arg;
+	struct irqfd_set *set = state;
 	uint64_t one = 1;
 
 	(void)seq;
@@ -86,26 +82,19 @@ static int irqfd__set_routing(struct irqfd_set *set)
 		}
 	}
 	table->nr = n;
-	ret = vm_ioctl(set->vm, KVM_SET_GSI_ROUTING, table);
+	ret = kvm__ioctl_checked(set->vm_fd, KVM_SET_GSI_ROUTING, table, "KVM_SET_GSI_ROUTING", "the VM");
 	free(table);
 	return ret < 0 ? -1 : 0;
 }
 
+/* The VM is gone, and with it the irqfd bindings: only the eventfds are left. */
 static void irqfd__teardown(struct irqfd_set *set)
 {
 	unsigned npairs = set->nsenders * set->nvcpus;
 
-	for (unsigned i = 0; set->pairs && i < npairs; i++) {
-		struct irqfd_pair *p = &set->pairs[i];
-		struct kvm_irqfd deassign = {
-			.fd = (uint32_t)p->fd, .gsi = p->gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN,
-		};
-
-		if (p->assigned)
-			vm_ioctl(set->vm, KVM_IRQFD, &deassign);
-		if (p->fd >= 0)
-			close(p->fd);
-	}
+	for (unsigned i = 0; set->pairs && i < npairs; i++)
+		if (set->pairs[i].fd >= 0)
+			close(set->pairs[i].fd);
 	free(set->pairs);
 	set->pairs = NULL;
 }
@@ -135,25 +124,43 @@ static int irqfd__create_fds(struct irqfd_set *set, const struct ks_config *cfg)
 	return 0;
 }
 
-static int irqfd__setup(struct irqfd_set *set, struct engine *e, const struct ks_config *cfg)
+/* An eventfd per sender/target pair the pattern uses, routed as an MSI and bound as an irqfd. */
+static int irqfd__setup(struct scenario_run *run)
 {
-	set->vm = &e->vm;
-	set->nvcpus = e->vm.nvcpus;
+	struct irqfd_set *set = run->state;
+	const struct ks_config *cfg = run->ctx->cfg;
+
+	set->vm_fd = run->engine->vm.fd;
+	set->nvcpus = run->engine->vm.nvcpus;
 	set->nsenders = cfg->senders;
-	set->nroutes = 0;
 	if (irqfd__create_fds(set, cfg) < 0 || irqfd__set_routing(set) < 0)
-		return -1;
+		goto err;
 	for (unsigned i = 0; i < set->nsenders * set->nvcpus; i++) {
 		struct irqfd_pair *p = &set->pairs[i];
 		struct kvm_irqfd assign = { .fd = (uint32_t)p->fd, .gsi = p->gsi };
 
 		if (p->fd < 0)
 			continue;
-		if (vm_ioctl(set->vm, KVM_IRQFD, &assign) < 0)
-			return -1;
-		p->assigned = true;
+		if (kvm__ioctl_checked(set->vm_fd, KVM_IRQFD, &assign, "KVM_IRQFD", "the VM") < 0)
+			goto err;
 	}
 	return 0;
+err:
+	ks_format(run->res->error, sizeof(run->res->error), "could not bind the irqfds: %s",
+		  ks_last_error());
+	return -1;
+}
+
+static void irqfd__details(struct scenario_run *run)
+{
+	struct irqfd_set *set = run->state;
+
+	json_object_set_new(run->res->extra, "gsi_routes", json_integer(set->nroutes));
+}
+
+static void irqfd__release(struct scenario_run *run)
+{
+	irqfd__teardown(run->state);
 }
 
 static bool irqfd__supported(const struct scenario_ctx *ctx, char *why, size_t why_len)
@@ -174,44 +181,25 @@ static bool irqfd__supported(const struct scenario_ctx *ctx, char *why, size_t w
 	return true;
 }
 
-static int irqfd__run(struct scenario_ctx *ctx, struct scenario_result *res)
-{
-	struct irqfd_set set = { 0 };
-	struct engine e;
-	struct storm_ops ops = {
-		.kick_name = "eventfd write (irqfd)",
-		.kick_is_interrupt = true,
-		.kick = irqfd__kick,
-		.to_host_tsc = storm__guest_to_host_tsc,
-		.arg = &set,
-	};
-	int ret = -1;
-
-	res->params = interrupts__params(ctx, ops.kick_name);
-	if (interrupts__start(&e, ctx, res) < 0)
-		return -1;
-	if (irqfd__setup(&set, &e, ctx->cfg) < 0) {
-		snprintf(res->error, sizeof(res->error),
-			 "could not bind the irqfds (see messages above)");
-		goto out;
-	}
-	{
-		struct storm_summary sum = { 0 };
-
-		ret = storm__run(&e, &ops, res, &sum);
-		engine__conclude(&e, res, ops.kick_is_interrupt, NULL, &sum);
-	}
-	json_object_set_new(res->extra, "gsi_routes", json_integer(set.nroutes));
-out:
-	irqfd__teardown(&set);
-	engine__stop(&e);
-	return ret;
-}
+static const struct storm_kick irqfd_kick = {
+	.name = "eventfd write (irqfd)",
+	.is_interrupt = true,
+	.kick = irqfd__kick,
+};
 
 const struct scenario scenario_irqfd = {
 	.name = "irqfd",
 	.summary = "eventfd writes into irqfds routed as MSIs; latency to the guest handler",
+	.latency = "request published (host TSC) -> guest handler (guest TSC - KVM_VCPU_TSC_OFFSET)",
+	.measures = MEASURES_KICK,
 	.params = interrupts__storm_params,
+	.options = INTERRUPTS_OPTIONS,
+	.flags = INTERRUPTS_FLAGS,
+	.state_size = sizeof(struct irqfd_set),
+	.kick = &irqfd_kick,
 	.supported = irqfd__supported,
-	.run = irqfd__run,
+	.describe = interrupts__describe,
+	.setup = irqfd__setup,
+	.details = irqfd__details,
+	.teardown = irqfd__release,
 };

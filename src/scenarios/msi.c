@@ -16,33 +16,20 @@
  * Latency: request published (host TSC) -> guest handler (guest TSC minus
  * KVM_VCPU_TSC_OFFSET).
  */
-#include <errno.h>
-#include <stdio.h>
-
-#include "../engine.h"
-#include "../scenario.h"
-#include "../storm.h"
 #include "interrupts.h"
 
-/*
- * The raw ioctl on this hot path: a failure is counted and reported once,
- * by name, by the storm, instead of once per kick. KVM answers 0 when no
- * LAPIC accepted the interrupt (the guest masked it), which is a failed kick.
- */
-static int msi__kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
+static int msi__kick(void *state, unsigned sender, struct vcpu *target, uint64_t seq)
 {
-	struct vm *vm = arg;
-	struct kvm_msi msi = { 0 };
-	long ret;
-
+	(void)state;
 	(void)seq;
-	interrupts__msi_route(target->id, REQ_VECTOR(sender), &msi.address_lo,
-			      &msi.address_hi, &msi.data);
-	ret = kvm__ioctl_raw(vm->fd, KVM_SIGNAL_MSI, &msi);
-	if (ret < 0)
-		return (int)ret;
-	return ret == 0 ? -ENXIO : 0;
+	return interrupts__signal_msi(target->vm_fd, target->id, REQ_VECTOR(sender));
 }
+
+static const struct storm_kick msi_kick = {
+	.name = "KVM_SIGNAL_MSI",
+	.is_interrupt = true,
+	.kick = msi__kick,
+};
 
 static bool msi__supported(const struct scenario_ctx *ctx, char *why, size_t why_len)
 {
@@ -53,35 +40,15 @@ static bool msi__supported(const struct scenario_ctx *ctx, char *why, size_t why
 	return true;
 }
 
-static int msi__run(struct scenario_ctx *ctx, struct scenario_result *res)
-{
-	struct engine e;
-	struct storm_ops ops = {
-		.kick_name = "KVM_SIGNAL_MSI",
-		.kick_is_interrupt = true,
-		.kick = msi__kick,
-		.to_host_tsc = storm__guest_to_host_tsc,
-	};
-	int ret;
-
-	res->params = interrupts__params(ctx, ops.kick_name);
-	if (interrupts__start(&e, ctx, res) < 0)
-		return -1;
-	ops.arg = &e.vm;
-	{
-		struct storm_summary sum = { 0 };
-
-		ret = storm__run(&e, &ops, res, &sum);
-		engine__conclude(&e, res, ops.kick_is_interrupt, NULL, &sum);
-	}
-	engine__stop(&e);
-	return ret;
-}
-
 const struct scenario scenario_msi = {
 	.name = "msi",
 	.summary = "KVM_SIGNAL_MSI from host threads; latency to the guest interrupt handler",
+	.latency = "request published (host TSC) -> guest handler (guest TSC - KVM_VCPU_TSC_OFFSET)",
+	.measures = MEASURES_KICK,
 	.params = interrupts__storm_params,
+	.options = INTERRUPTS_OPTIONS,
+	.flags = INTERRUPTS_FLAGS,
+	.kick = &msi_kick,
 	.supported = msi__supported,
-	.run = msi__run,
+	.describe = interrupts__describe,
 };

@@ -1,26 +1,22 @@
 // SPDX-License-Identifier: MIT
 #include "scenario.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct scenario scenario_signal;
-extern const struct scenario scenario_msi;
-extern const struct scenario scenario_irqfd;
-extern const struct scenario scenario_ipi;
-extern const struct scenario scenario_broadcast;
-extern const struct scenario scenario_floor;
+/* scenario_list.inc: SCENARIO(name) for each file of Makefile.am's SCENARIO_SOURCES. */
+#define SCENARIO(name) extern const struct scenario scenario_##name;
+#include "scenario_list.inc"
+#undef SCENARIO
 
 /* Order is the order of `kickstorm list` and of --scenario all. */
+#define SCENARIO(name) &scenario_##name,
 const struct scenario *const scenario_registry[] = {
-	&scenario_signal,
-	&scenario_msi,
-	&scenario_irqfd,
-	&scenario_ipi,
-	&scenario_broadcast,
-	&scenario_floor,
+#include "scenario_list.inc"
 	NULL,
 };
+#undef SCENARIO
 
 const struct scenario *scenario__find(const char *name)
 {
@@ -47,6 +43,44 @@ const char *scenario__names_help(void)
 	}
 	strncat(buf, "all", sizeof(buf) - strlen(buf) - 1);
 	return buf;
+}
+
+const char *scenario__measures_name(enum scenario_measures m)
+{
+	static const char *const names[] = {
+		[MEASURES_KICK] = "kick", [MEASURES_FLOOR] = "floor", [MEASURES_IOCTL] = "ioctl",
+	};
+
+	return names[m];
+}
+
+/* "signal, ipi": the scenarios an option shapes. */
+static void registry__shaped_by(unsigned bit, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; scenario_registry[i] && n < len; i++)
+		if (scenario_registry[i]->options & bit)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+					      scenario_registry[i]->name);
+}
+
+void scenario__warn_unshaped(const struct ks_config *cfg)
+{
+	unsigned shaped = 0;
+	char users[256];
+
+	for (unsigned i = 0; i < cfg->nscenarios; i++)
+		shaped |= cfg->scenarios[i]->options;
+	for (unsigned bit = 1; bit && bit <= cfg->given; bit <<= 1) {
+		if (!(cfg->given & bit) || (shaped & bit))
+			continue;
+		registry__shaped_by(bit, users, sizeof(users));
+		fprintf(stderr, "kickstorm run: warning: %s does not apply to the chosen scenarios "
+			"and is ignored (it shapes: %s)\n", config__option_name((enum ks_option)bit),
+			users[0] ? users : "none");
+	}
 }
 
 void scenario_result__init(struct scenario_result *r, const struct scenario *s)

@@ -3,10 +3,10 @@
  * signal: the userspace twin of vcpu-requests.rst.
  *
  * A sender publishes a request (a sequence number in the vCPU's mailbox) and
- * kicks the vCPU thread with pthread_kill. The vCPU thread looks at its
- * requests after every return from KVM_RUN. Between that look and the next
- * KVM_RUN lies the race the kernel closes with vcpu->mode; --protocol picks
- * how this thread closes it, and --race-window widens it:
+ * kicks the vCPU thread with a signal tagged with that request. The vCPU
+ * thread looks at its requests after every return from KVM_RUN. Between that
+ * look and the next KVM_RUN lies the race the kernel closes with vcpu->mode;
+ * --protocol picks how this thread closes it, and --race-window widens it:
  *
  *   naive           the handler does nothing: a kick landing in the window
  *                   is spent before KVM_RUN, and the request waits for the
@@ -18,74 +18,31 @@
  *                   it with KVM_SET_SIGNAL_MASK; a pending kick makes
  *                   KVM_RUN return EINTR before entering the guest.
  *
- * Latency: request published -> the vCPU thread saw it, both host TSC.
+ * vcpu_kick.c counts the kicks that land in the window and how the protocol
+ * dealt with them. Latency: request published -> the vCPU thread saw it,
+ * both host TSC.
  */
-#include <errno.h>
-#include <stdio.h>
-
-#include "../engine.h"
-#include "../scenario.h"
+#include "../driver.h"
 #include "../storm.h"
+#include "../vcpu_kick.h"
 
-static int signal__kick(void *arg, unsigned sender, struct vcpu *target, uint64_t seq)
+static int signal__kick(void *state, unsigned sender, struct vcpu *target, uint64_t seq)
 {
-	(void)arg;
+	(void)state;
 	return vcpu__send_kick(target, sender, seq);
 }
 
-static const struct storm_ops signal_ops = {
-	.kick_name = "rt_tgsigqueueinfo (SIGUSR1)",
-	.kick_is_interrupt = false,
+static const struct storm_kick signal_kick = {
+	.name = "rt_tgsigqueueinfo (SIGUSR1)",
+	.is_interrupt = false,
 	.kick = signal__kick,
-	.to_host_tsc = storm__host_tsc,
 };
-
-static json_t *signal__params(const struct scenario_ctx *ctx)
-{
-	const struct ks_config *cfg = ctx->cfg;
-
-	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i, s:i}",
-			 "vcpus", (int)ctx->vcpus, "senders", (int)cfg->senders,
-			 "target_state", target_state__name(cfg->target),
-			 "pattern", pattern__name(cfg->pattern),
-			 "protocol", protocol__name(cfg->protocol),
-			 "race_window_ns", (json_int_t)cfg->race_window_ns,
-			 "rate_hz", (json_int_t)cfg->rate_hz, "gap_ns", (json_int_t)cfg->gap_ns,
-			 "burst", (int)cfg->burst, "deadline_ms", (int)cfg->deadline_ms,
-			 "lost_after_ms", (int)cfg->lost_after_ms);
-}
-
-static int signal__run(struct scenario_ctx *ctx, struct scenario_result *res)
-{
-	const struct ks_config *cfg = ctx->cfg;
-	struct engine_options o = {
-		.protocol = cfg->protocol,
-		.race_window_ns = cfg->race_window_ns,
-		.observe = storm__observe_slots,
-		.observed_slots = cfg->senders >= 64 ? ~0ull : (1ull << cfg->senders) - 1,
-	};
-	struct engine e;
-	int ret;
-
-	res->params = signal__params(ctx);
-	if (engine__start(&e, ctx, &o) < 0) {
-		snprintf(res->error, sizeof(res->error), "could not start the VM");
-		return -1;
-	}
-	{
-		struct storm_summary sum = { 0 };
-
-		ret = storm__run(&e, &signal_ops, res, &sum);
-		engine__conclude(&e, res, signal_ops.kick_is_interrupt, NULL, &sum);
-	}
-	engine__stop(&e);
-	return ret;
-}
 
 static const struct scenario_param signal_params[] = {
 	{ "--protocol", "naive, immediate-exit or sigmask: how the vCPU thread closes the kick race" },
 	{ "--race-window", "ns spent between the request check and KVM_RUN" },
 	{ "--senders", "sender threads, each with its own request slot in every target" },
+	{ "--pattern", "one-to-one (sender k -> vCPU k mod N), one-to-all, all-to-all" },
 	{ "--target-state", "what the guest does meanwhile: running, halted or mixed" },
 	{ "--rate/--burst", "open-loop storm; closed loop when --rate is 0" },
 	{ "--gap", "closed loop: random pause before each kick" },
@@ -96,7 +53,13 @@ static const struct scenario_param signal_params[] = {
 
 const struct scenario scenario_signal = {
 	.name = "signal",
-	.summary = "flag + pthread_kill kicks of vCPU threads; lost requests by --protocol",
+	.summary = "flag + signal kicks of vCPU threads; lost requests and kicks by --protocol",
+	.latency = "request published -> the vCPU thread saw it after KVM_RUN returned (host TSC)",
+	.measures = MEASURES_KICK,
 	.params = signal_params,
-	.run = signal__run,
+	.options = KS_OPT_VCPUS | KS_OPT_SENDERS | KS_OPT_PATTERN | KS_OPT_TARGET | KS_OPT_PROTOCOL |
+		   KS_OPT_RACE_WINDOW | KS_OPT_RATE | KS_OPT_BURST | KS_OPT_GAP | KS_OPT_DEADLINE |
+		   KS_OPT_LOST_AFTER,
+	.flags = SCENARIO_VM | SCENARIO_KICK_PATH | SCENARIO_HOST_OBSERVER,
+	.kick = &signal_kick,
 };

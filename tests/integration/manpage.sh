@@ -22,8 +22,10 @@ for cmd in run compare info list show plot; do
 		ks_check "man page documents the $cmd subcommand" grep -q "kickstorm $cmd" <<<"$rendered"
 	fi
 done
+# Every registered scenario has a subsection of its own under SCENARIOS.
 for scenario in $("$KICKSTORM" list | grep '^[a-z]'); do
-	ks_check "man page explains the $scenario scenario" grep -qw -- "$scenario" <<<"$rendered"
+	ks_check "man page has a section on the $scenario scenario" \
+		bash -c "awk '/^\\.Sh SCENARIOS/,/^\\.Sh OUTCOMES/' '$man' | grep -qx '.Ss $scenario'"
 done
 for status in 0 1 2 77 130 143; do
 	ks_check "man page lists exit status $status" grep -qE "^ +$status([[:space:]]|\$)" <<<"$rendered"

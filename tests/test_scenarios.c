@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The registry: every scenario's descriptor is whole and agrees with
+ * itself (the options it lists in its help are the options it says shape
+ * it), and an option that shapes none of the chosen scenarios is named on
+ * stderr with the scenarios it does shape.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "scenario.h"
+#include "storm.h"
+
+static bool help_mentions(const struct scenario *sc, const char *option)
+{
+	size_t len = strlen(option);
+
+	for (const struct scenario_param *p = sc->params; p && p->option; p++) {
+		const char *hit = strstr(p->option, option);
+
+		/* "--rate/--burst" mentions both; "--rate" must not match "--race-window". */
+		if (hit && (hit[len] == '\0' || hit[len] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static void descriptors_are_whole(void **state)
+{
+	(void)state;
+	assert_non_null(scenario_registry[0]);
+	for (size_t i = 0; scenario_registry[i]; i++) {
+		const struct scenario *sc = scenario_registry[i];
+
+		assert_non_null(sc->name);
+		assert_true(strlen(sc->name) > 0 && strspn(sc->name, "abcdefghijklmnopqrstuvwxyz") ==
+			    strlen(sc->name));
+		assert_ptr_equal(scenario__find(sc->name), sc);
+		assert_non_null(sc->summary);
+		assert_non_null(sc->latency);
+		assert_non_null(sc->params);
+		assert_non_null(sc->params[0].option);
+		/* It measures something: a storm of host kicks, or a measurement of its own. */
+		assert_true(sc->kick || sc->measure);
+		if (sc->kick)
+			assert_non_null(sc->kick->kick);
+	}
+}
+
+static void flags_agree(void **state)
+{
+	(void)state;
+	for (size_t i = 0; scenario_registry[i]; i++) {
+		const struct scenario *sc = scenario_registry[i];
+
+		if (sc->flags & (SCENARIO_KICK_PATH | SCENARIO_HOST_OBSERVER | SCENARIO_GUEST_TSC |
+				 SCENARIO_SWEEP_VCPUS))
+			assert_true(sc->flags & SCENARIO_VM);
+		if (sc->flags & SCENARIO_HOST_OBSERVER)
+			assert_true(sc->options & KS_OPT_PROTOCOL);
+		/* A kick latency is only a kick's where a kick travels to a vCPU. */
+		if (sc->measures == MEASURES_KICK)
+			assert_true(sc->flags & SCENARIO_KICK_PATH);
+		if (!(sc->flags & SCENARIO_KICK_PATH))
+			assert_non_null(sc->no_path_why);
+		if (sc->flags & SCENARIO_SWEEP_VCPUS)
+			assert_true(sc->options & KS_OPT_SWEEP_VCPUS);
+	}
+}
+
+/* What the help of a scenario lists is what it says shapes it, both ways. */
+static void options_match_the_help(void **state)
+{
+	(void)state;
+	for (size_t i = 0; scenario_registry[i]; i++) {
+		const struct scenario *sc = scenario_registry[i];
+
+		for (unsigned bit = 1; bit <= KS_OPT_SWEEP_VCPUS; bit <<= 1) {
+			const char *name = config__option_name((enum ks_option)bit);
+
+			/* --vcpus shapes every VM scenario; the help lists it where it is the point. */
+			if (bit == KS_OPT_VCPUS)
+				continue;
+			if (help_mentions(sc, name) != !!(sc->options & bit))
+				fail_msg("%s: %s is %s its help but %s its options", sc->name, name,
+					 help_mentions(sc, name) ? "in" : "not in",
+					 sc->options & bit ? "in" : "not in");
+		}
+	}
+}
+
+/* Runs scenario__warn_unshaped and returns what it printed (static buffer). */
+static const char *warnings_for(const char *scenarios, unsigned given)
+{
+	static char text[2048];
+	struct ks_config cfg;
+	FILE *saved = stderr, *f = tmpfile();
+	char list[128], *save, *name;
+	size_t n;
+
+	config__defaults(&cfg);
+	snprintf(list, sizeof(list), "%s", scenarios);
+	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save))
+		cfg.scenarios[cfg.nscenarios++] = scenario__find(name);
+	cfg.given = given;
+	stderr = f;
+	scenario__warn_unshaped(&cfg);
+	stderr = saved;
+	rewind(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void unshaped_options_are_named(void **state)
+{
+	const char *w;
+
+	(void)state;
+	w = warnings_for("msi", KS_OPT_PROTOCOL | KS_OPT_RACE_WINDOW | KS_OPT_RATE);
+	assert_non_null(strstr(w, "--protocol does not apply"));
+	assert_non_null(strstr(w, "--race-window does not apply"));
+	assert_non_null(strstr(w, "(it shapes: signal)"));
+	assert_null(strstr(w, "--rate does not apply"));
+	/* One chosen scenario it shapes is enough. */
+	assert_string_equal(warnings_for("msi,signal", KS_OPT_PROTOCOL), "");
+	w = warnings_for("floor", KS_OPT_SENDERS | KS_OPT_SWEEP_VCPUS);
+	assert_non_null(strstr(w, "--senders does not apply"));
+	assert_non_null(strstr(w, "--sweep-vcpus does not apply to the chosen scenarios and is "
+				  "ignored (it shapes: broadcast)"));
+	assert_string_equal(warnings_for("signal", 0), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(descriptors_are_whole),
+		cmocka_unit_test(flags_agree),
+		cmocka_unit_test(options_match_the_help),
+		cmocka_unit_test(unshaped_options_are_named),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

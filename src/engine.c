@@ -13,6 +13,8 @@
 /* Longer storms are compared with this much kick-free time, scaled. */
 #define ENGINE_CONTROL_MAX_S 1.0
 #define ENGINE_CONTROL_STEP_NS 20000000L
+/* The vCPUs' excuses (engine__sample_excuses) are sampled at most this often. */
+#define ENGINE_EXCUSE_MS 20
 #define TSC_TOLERANCE_PATH "/sys/module/kvm/parameters/tsc_tolerance_ppm"
 /* KVM's default tsc_tolerance_ppm. */
 #define TSC_TOLERANCE_DEFAULT_PPM 250
@@ -161,6 +163,29 @@ static void engine__snapshot(struct engine *e, struct kvmstats_sample *s)
 			kvmstats__read(&e->vm.vcpus[i].stats, &s[i]);
 }
 
+uint64_t engine__excuse_now(const struct engine *e, struct vcpu *v)
+{
+	return clock__ns_to_ticks(e->ctx->clock, schedstat__excuse_peek(&v->excuse));
+}
+
+/*
+ * Reading every vCPU thread's schedstat costs a file read each: spread over
+ * at least ENGINE_EXCUSE_MS, and longer for many vCPUs.
+ */
+void engine__sample_excuses(struct engine *e)
+{
+	uint64_t now = clock__monotonic_ns();
+	uint64_t every = (uint64_t)(ENGINE_EXCUSE_MS + e->vm.nvcpus / 2) * 1000000ull;
+
+	if (now - e->excuses_at < every)
+		return;
+	e->excuses_at = now;
+	for (unsigned i = 0; i < e->vm.nvcpus; i++)
+		atomic_store_explicit(&e->vm.vcpus[i].excuse_ticks,
+				      clock__ns_to_ticks(e->ctx->clock, schedstat__excuse(&e->vm.vcpus[i].excuse)),
+				      memory_order_relaxed);
+}
+
 void engine__snapshot_before(struct engine *e)
 {
 	engine__snapshot(e, e->before);
@@ -169,6 +194,10 @@ void engine__snapshot_before(struct engine *e)
 		e->window_before[i] = vcpu__window_kicks(&e->vm.vcpus[i]);
 	}
 	stopwatch__start(&e->stopwatch);
+	for (unsigned i = 0; i < e->vm.nvcpus; i++)
+		schedstat__excuse_init(&e->vm.vcpus[i].excuse, e->vm.vcpus[i].tid);
+	e->excuses_at = 0;
+	engine__sample_excuses(e);
 	e->start_ns = clock__monotonic_ns();
 }
 
@@ -179,7 +208,7 @@ void engine__snapshot_after(struct engine *e)
 		e->sched_after[i] = schedstat__read(e->vm.vcpus[i].tid);
 		e->window_after[i] = vcpu__window_kicks(&e->vm.vcpus[i]);
 	}
-	stopwatch__tick(&e->stopwatch);
+	stopwatch__update(&e->stopwatch);
 	e->storm_s = (double)(clock__monotonic_ns() - e->start_ns) / 1e9;
 }
 
@@ -207,7 +236,7 @@ void engine__control_window(struct engine *e, struct scenario_result *res)
 			return;
 		}
 		nanosleep(&step, NULL);
-		stopwatch__tick(&e->stopwatch);
+		stopwatch__tick();
 	}
 	engine__snapshot(e, e->control);
 	for (unsigned i = 0; i < e->vm.nvcpus; i++)

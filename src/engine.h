@@ -28,6 +28,7 @@ struct engine {
 	struct sched_sample *sched_before, *sched_after, *sched_control;
 	struct vcpu_window_kicks *window_before, *window_after;
 	struct stopwatch stopwatch;
+	uint64_t excuses_at;        /* monotonic ns of the last engine__sample_excuses */
 	uint64_t start_ns;
 	double storm_s;
 	double control_s;           /* 0: no control window was measured */
@@ -51,6 +52,14 @@ void engine__control_window(struct engine *e, struct scenario_result *res);
  * timestamp is only host time if the offset did not move meanwhile.
  */
 void engine__quiesce(struct engine *e);
+/*
+ * A vCPU's excuse (ledger.h, schedstat.h) in TSC ticks: the time its thread
+ * waited for a CPU, now included, plus the time the process was stopped,
+ * read now. engine__sample_excuses keeps each vCPU's excuse_ticks nearly
+ * current for the hot path; the monitor calls it.
+ */
+uint64_t engine__excuse_now(const struct engine *e, struct vcpu *v);
+void engine__sample_excuses(struct engine *e);
 /* Copies the first failed vCPU's error into res; true if one failed. */
 bool engine__vcpu_failed(struct engine *e, struct scenario_result *res);
 /* Mode of vCPU i under --target-state: mixed runs even vCPUs and halts odd ones. */

@@ -107,7 +107,7 @@ bool ledger__can_publish(const struct ledger_stream *s)
 	return s->published - s->resolved <= s->mask;
 }
 
-uint64_t ledger__publish(struct ledger_stream *s, uint64_t intended, uint64_t published)
+uint64_t ledger__publish(struct ledger_stream *s, const struct ledger_pub *request)
 {
 	uint64_t seq = ++s->published;
 
@@ -115,7 +115,7 @@ uint64_t ledger__publish(struct ledger_stream *s, uint64_t intended, uint64_t pu
 		s->kept++;
 		s->tally->lost_unserved++;
 	}
-	*record(s, seq) = (struct ledger_pub){ .intended = intended, .published = published };
+	*record(s, seq) = *request;
 	s->tally->sent++;
 	return seq;
 }
@@ -148,17 +148,26 @@ static void ledger__serve(struct ledger_stream *s, uint64_t seq, uint64_t newest
 	ledger__sample(s, (enum ledger_sample)o, seq, obs);
 }
 
+/* How long a request waited by obs, not counting the target's excuse meanwhile. */
+static int64_t ledger__waited(const struct ledger_stream *s, uint64_t seq, uint64_t at, uint64_t excuse)
+{
+	const struct ledger_pub *r = record(s, seq);
+	int64_t excused = (int64_t)(excuse - r->excuse);
+
+	return (int64_t)(at - r->kicked) - (excused > 0 ? excused : 0);
+}
+
 /*
  * A lost request the observation serves. Its verdict stands if the
  * observation came after the loss window; one that came inside it was only
  * read late (the observer was descheduled between its timestamp and its
- * log entry), so the verdict is withdrawn.
+ * log entry), or the target's excuse grew since the verdict (the host had
+ * stopped or starved it), so the verdict is withdrawn.
  */
-static void ledger__serve_lost(struct ledger_stream *s, uint64_t seq, uint64_t newest, uint64_t obs)
+static void ledger__serve_lost(struct ledger_stream *s, uint64_t seq, uint64_t newest, uint64_t obs,
+			       uint64_t excuse)
 {
-	uint64_t published = record(s, seq)->published;
-
-	if ((int64_t)(obs - published) <= (int64_t)s->rules->lost_after) {
+	if (ledger__waited(s, seq, obs, excuse) <= (int64_t)s->rules->lost_after) {
 		s->tally->outcome[LEDGER_LOST]--;
 		s->tally->withdrawn++;
 		ledger__serve(s, seq, newest, obs);
@@ -167,7 +176,7 @@ static void ledger__serve_lost(struct ledger_stream *s, uint64_t seq, uint64_t n
 	ledger__sample(s, SAMPLE_LOST_THEN_SERVED, seq, obs);
 }
 
-void ledger__observe(struct ledger_stream *s, uint64_t seq, uint64_t obs)
+void ledger__observe(struct ledger_stream *s, uint64_t seq, uint64_t obs, uint64_t excuse)
 {
 	if (seq <= s->served)
 		return;
@@ -176,7 +185,7 @@ void ledger__observe(struct ledger_stream *s, uint64_t seq, uint64_t obs)
 		return;
 	}
 	for (uint64_t n = s->kept + 1; n <= s->resolved && n <= seq; n++)
-		ledger__serve_lost(s, n, seq, obs);
+		ledger__serve_lost(s, n, seq, obs, excuse);
 	for (uint64_t n = s->resolved + 1; n <= seq; n++)
 		ledger__serve(s, n, seq, obs);
 	s->served = seq;
@@ -186,12 +195,17 @@ void ledger__observe(struct ledger_stream *s, uint64_t seq, uint64_t obs)
 		s->resolved = seq;
 }
 
-uint64_t ledger__expire(struct ledger_stream *s, uint64_t now)
+bool ledger__overdue(const struct ledger_stream *s, uint64_t now)
+{
+	return s->published > s->resolved &&
+	       (int64_t)(now - record(s, s->resolved + 1)->kicked) > (int64_t)s->rules->lost_after;
+}
+
+uint64_t ledger__expire(struct ledger_stream *s, uint64_t now, uint64_t excuse)
 {
 	uint64_t n = s->resolved;
 
-	while (n < s->published &&
-	       (int64_t)(now - record(s, n + 1)->published) > (int64_t)s->rules->lost_after)
+	while (n < s->published && ledger__waited(s, n + 1, now, excuse) > (int64_t)s->rules->lost_after)
 		n++;
 	if (n == s->resolved)
 		return 0;

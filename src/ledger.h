@@ -5,18 +5,28 @@
  * A stream is the requests of one sender to one target, numbered 1, 2, 3...
  * (or on from where an earlier storm on the same mailbox slot stopped). The
  * sender publishes each request with the time it was meant to go (intended,
- * the open-loop schedule) and the time it went (published, taken just before
- * the kick). The target's observer reports the newest sequence it has seen
- * and when; an observation of m serves every request up to m, as KVM's
- * request bits merge. Each published request ends in exactly one outcome:
+ * the open-loop schedule), the time it went (published, taken just before
+ * the kick), the time its kick had certainly been sent (kicked, just after),
+ * and the target's excuse so far (below). The target's observer reports the
+ * newest sequence it has seen and when; an observation of m serves every
+ * request up to m, as KVM's request bits merge.
+ *
+ * The excuse is a running total of the time the target could not have
+ * observed anything for reasons that are not KVM's: its thread runnable but
+ * waiting for a CPU, the whole process stopped. The loss window counts only
+ * the rest, so a starved or stopped host makes requests late, never lost.
+ *
+ * Each published request ends in exactly one outcome:
  *
  *   delivered   its own observation came within the deadline of publication
  *   late        its own observation came after the deadline, but within the
  *               loss window: the host was busy or the tool was stopped
  *   coalesced   an observation of a newer request served it first
- *   lost        still unobserved when the loss window ran out; the caller
- *               re-kicks only then. A verdict is withdrawn if an observation
- *               read later proves it was served inside the window
+ *   lost        still unobserved when the loss window ran out: lost_after
+ *               since its kick, not counting the target's excuse meanwhile;
+ *               the caller re-kicks only then. A verdict is withdrawn if an
+ *               observation read later proves it was served inside the
+ *               window
  *   unresolved  the run ended first
  *
  * so sent = delivered + late + coalesced + lost + unresolved at any time
@@ -77,6 +87,8 @@ struct ledger_tally {
 struct ledger_pub {
 	uint64_t intended;
 	uint64_t published;
+	uint64_t kicked;
+	uint64_t excuse;
 };
 
 /*
@@ -116,27 +128,30 @@ void ledger_stream__release(struct ledger_stream *s);
 
 /* False when the pending requests fill the ring: the sender must wait. */
 bool ledger__can_publish(const struct ledger_stream *s);
-/* Records the next request; returns its sequence. Call ledger__can_publish first. */
-uint64_t ledger__publish(struct ledger_stream *s, uint64_t intended, uint64_t published);
-/* The observer saw sequence seq at obs (host ticks): serves every request up to it. */
-void ledger__observe(struct ledger_stream *s, uint64_t seq, uint64_t obs);
+/* Records the next request (see struct ledger_pub); returns its sequence. Call ledger__can_publish first. */
+uint64_t ledger__publish(struct ledger_stream *s, const struct ledger_pub *request);
 /*
- * Declares lost every pending request published more than lost_after
- * before now. Returns how many; the caller re-kicks the target when > 0.
+ * The observer saw sequence seq at obs (host ticks): serves every request
+ * up to it. excuse: the target's excuse now (for a loss verdict to withdraw).
  */
-uint64_t ledger__expire(struct ledger_stream *s, uint64_t now);
+void ledger__observe(struct ledger_stream *s, uint64_t seq, uint64_t obs, uint64_t excuse);
+/*
+ * A pending request has waited lost_after since its kick by the clock:
+ * only then is the target's excuse worth reading, for ledger__expire.
+ */
+bool ledger__overdue(const struct ledger_stream *s, uint64_t now);
+/*
+ * Declares lost every pending request that waited more than lost_after
+ * since its kick, not counting what the target's excuse grew by since (it
+ * is excuse now). Returns how many; the caller re-kicks the target when > 0.
+ */
+uint64_t ledger__expire(struct ledger_stream *s, uint64_t now, uint64_t excuse);
 /* The run is over: whatever is pending is unresolved. */
 void ledger__finish(struct ledger_stream *s);
 
 static inline uint64_t ledger__pending(const struct ledger_stream *s)
 {
 	return s->published - s->resolved;
-}
-
-/* Publication time of the oldest pending request; only when ledger__pending() > 0. */
-static inline uint64_t ledger__oldest_pending(const struct ledger_stream *s)
-{
-	return s->ring[(s->resolved + 1) & s->mask].published;
 }
 
 /*

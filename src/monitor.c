@@ -2,6 +2,7 @@
 #include "monitor.h"
 #include "engine.h"
 #include "scenario.h"
+#include "schedstat.h"
 
 #include <errno.h>
 #include <time.h>
@@ -64,8 +65,9 @@ void monitor__run(struct scenario_run *run, const struct monitor_ops *ops)
 		uint64_t now = clock__monotonic_ns();
 		enum monitor_stop how = monitor__must_abort(run) ? MONITOR_ABORT : monitor__due(&c, now);
 
+		stopwatch__tick();
 		if (run->engine)
-			stopwatch__tick(&run->engine->stopwatch);
+			engine__sample_excuses(run->engine);
 		if (how > c.sent) {
 			ops->stop(ops->arg, how);
 			c.sent = how;

@@ -13,6 +13,7 @@
 #include "kvm.h"
 #include "kvmstats.h"
 #include "mailbox.h"
+#include "schedstat.h"
 #include "topology.h"
 #include "util.h"
 
@@ -61,6 +62,9 @@ struct vcpu {
 
 	/* Written by the controller, read by the thread. */
 	KS_ALIGNED_CACHELINE atomic_bool stop;
+	/* Written by the controller, read by senders: engine__sample_excuses. */
+	KS_ALIGNED_CACHELINE _Atomic uint64_t excuse_ticks;   /* TSC ticks */
+	struct thread_excuse excuse;
 
 	/* Written by the thread. */
 	KS_ALIGNED_CACHELINE _Atomic enum vcpu_state state;

@@ -41,6 +41,24 @@ static void fixture_free(struct fixture *f)
 	free(f);
 }
 
+/* A request kicked at its publication, with no excuse so far. */
+static uint64_t publish(struct fixture *f, uint64_t intended, uint64_t published)
+{
+	struct ledger_pub r = { .intended = intended, .published = published, .kicked = published };
+
+	return ledger__publish(&f->stream, &r);
+}
+
+static void observe(struct fixture *f, uint64_t seq, uint64_t obs)
+{
+	ledger__observe(&f->stream, seq, obs, 0);
+}
+
+static uint64_t expire(struct fixture *f, uint64_t now)
+{
+	return ledger__expire(&f->stream, now, 0);
+}
+
 static uint64_t outcome(const struct fixture *f, enum ledger_outcome o)
 {
 	return f->tally.outcome[o];
@@ -67,8 +85,8 @@ static void delivered_within_deadline(void **state)
 	struct fixture *f = fixture_new(8, 0);
 
 	(void)state;
-	assert_int_equal(ledger__publish(&f->stream, 1000, 1010), 1);
-	ledger__observe(&f->stream, 1, 1050);
+	assert_int_equal(publish(f, 1000, 1010), 1);
+	observe(f, 1, 1050);
 	ledger__finish(&f->stream);
 	assert_int_equal(outcome(f, LEDGER_DELIVERED), 1);
 	/* From the intended time, not the publication. */
@@ -82,10 +100,10 @@ static void late_without_rekick(void **state)
 	struct fixture *f = fixture_new(8, 0);
 
 	(void)state;
-	ledger__publish(&f->stream, 1000, 1000);
+	publish(f, 1000, 1000);
 	/* Past the deadline, inside the loss window: nothing to re-kick. */
-	assert_int_equal(ledger__expire(&f->stream, 1000 + LOST_AFTER), 0);
-	ledger__observe(&f->stream, 1, 1000 + DEADLINE + 1);
+	assert_int_equal(expire(f, 1000 + LOST_AFTER), 0);
+	observe(f, 1, 1000 + DEADLINE + 1);
 	ledger__finish(&f->stream);
 	assert_int_equal(outcome(f, LEDGER_LATE), 1);
 	assert_int_equal(outcome(f, LEDGER_LOST), 0);
@@ -99,11 +117,11 @@ static void coalesced_requests_keep_their_own_wait(void **state)
 	struct fixture *f = fixture_new(8, 0);
 
 	(void)state;
-	ledger__publish(&f->stream, 100, 100);
-	ledger__publish(&f->stream, 200, 200);
-	ledger__publish(&f->stream, 300, 300);
-	ledger__observe(&f->stream, 3, 350);
-	ledger__observe(&f->stream, 2, 360);    /* older than what was served: ignored */
+	publish(f, 100, 100);
+	publish(f, 200, 200);
+	publish(f, 300, 300);
+	observe(f, 3, 350);
+	observe(f, 2, 360);    /* older than what was served: ignored */
 	ledger__finish(&f->stream);
 	assert_int_equal(outcome(f, LEDGER_COALESCED), 2);
 	assert_int_equal(outcome(f, LEDGER_DELIVERED), 1);
@@ -120,13 +138,13 @@ static void lost_only_after_the_window_then_served(void **state)
 	struct fixture *f = fixture_new(8, 0);
 
 	(void)state;
-	ledger__publish(&f->stream, 0, 0);
-	assert_int_equal(ledger__expire(&f->stream, LOST_AFTER), 0);
-	assert_int_equal(ledger__expire(&f->stream, LOST_AFTER + 1), 1);
-	assert_int_equal(ledger__expire(&f->stream, LOST_AFTER + 2), 0);
+	publish(f, 0, 0);
+	assert_int_equal(expire(f, LOST_AFTER), 0);
+	assert_int_equal(expire(f, LOST_AFTER + 1), 1);
+	assert_int_equal(expire(f, LOST_AFTER + 2), 0);
 	assert_int_equal(ledger__pending(&f->stream), 0);
 	/* Served after the re-kick: still lost, and its whole wait is kept apart. */
-	ledger__observe(&f->stream, 1, 5000);
+	observe(f, 1, 5000);
 	ledger__finish(&f->stream);
 	assert_int_equal(outcome(f, LEDGER_LOST), 1);
 	assert_int_equal(samples(f, SAMPLE_LOST_THEN_SERVED)->count, 1);
@@ -140,11 +158,11 @@ static void loss_withdrawn_when_observed_inside_the_window(void **state)
 	struct fixture *f = fixture_new(8, 0);
 
 	(void)state;
-	ledger__publish(&f->stream, 0, 0);
-	ledger__publish(&f->stream, 10, 10);
-	assert_int_equal(ledger__expire(&f->stream, LOST_AFTER + 20), 2);
+	publish(f, 0, 0);
+	publish(f, 10, 10);
+	assert_int_equal(expire(f, LOST_AFTER + 20), 2);
 	/* The observer saw 2 at 500 but its log entry was read only now. */
-	ledger__observe(&f->stream, 2, 500);
+	observe(f, 2, 500);
 	ledger__finish(&f->stream);
 	assert_int_equal(outcome(f, LEDGER_LOST), 0);
 	assert_int_equal(f->tally.withdrawn, 2);
@@ -160,8 +178,8 @@ static void interrupted_run_is_unresolved(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++)
-		ledger__publish(&f->stream, (uint64_t)i * 10, (uint64_t)i * 10);
-	ledger__observe(&f->stream, 1, 15);
+		publish(f, (uint64_t)i * 10, (uint64_t)i * 10);
+	observe(f, 1, 15);
 	ledger__finish(&f->stream);
 	assert_int_equal(outcome(f, LEDGER_DELIVERED), 1);
 	assert_int_equal(outcome(f, LEDGER_UNRESOLVED), 2);
@@ -177,20 +195,20 @@ static void ring_wraps_and_applies_back_pressure(void **state)
 	(void)state;
 	/* Many laps of the ring, one request at a time. */
 	for (int i = 0; i < 1000; i++) {
-		uint64_t seq = ledger__publish(&f->stream, t, t);
+		uint64_t seq = publish(f, t, t);
 
-		ledger__observe(&f->stream, seq, t + 5);
+		observe(f, seq, t + 5);
 		t += 10;
 	}
 	for (int i = 0; i < 4; i++)
-		ledger__publish(&f->stream, t, t);
+		publish(f, t, t);
 	assert_false(ledger__can_publish(&f->stream));
-	assert_int_equal(ledger__expire(&f->stream, t + LOST_AFTER + 1), 4);
+	assert_int_equal(expire(f, t + LOST_AFTER + 1), 4);
 	assert_true(ledger__can_publish(&f->stream));
 	/* A new record pushes out the oldest lost one, never a pending one. */
-	ledger__publish(&f->stream, t + 2000, t + 2000);
+	publish(f, t + 2000, t + 2000);
 	assert_int_equal(f->tally.lost_unserved, 1);
-	ledger__observe(&f->stream, 1005, t + 2050);
+	observe(f, 1005, t + 2050);
 	ledger__finish(&f->stream);
 	assert_int_equal(outcome(f, LEDGER_DELIVERED), 1001);
 	assert_int_equal(outcome(f, LEDGER_LOST), 4);
@@ -204,11 +222,11 @@ static void continues_an_earlier_storm_and_ignores_nonsense(void **state)
 	struct fixture *f = fixture_new(8, 41);
 
 	(void)state;
-	ledger__observe(&f->stream, 41, 5);     /* the earlier storm's: not ours */
-	assert_int_equal(ledger__publish(&f->stream, 100, 100), 42);
-	ledger__observe(&f->stream, 43, 110);   /* never published */
+	observe(f, 41, 5);     /* the earlier storm's: not ours */
+	assert_int_equal(publish(f, 100, 100), 42);
+	observe(f, 43, 110);   /* never published */
 	assert_int_equal(f->tally.bogus, 1);
-	ledger__observe(&f->stream, 42, 90);    /* TSC skew: before the request */
+	observe(f, 42, 90);    /* TSC skew: before the request */
 	assert_int_equal(f->tally.early, 1);
 	assert_int_equal(samples(f, SAMPLE_DELIVERED)->max, 0);
 	ledger__finish(&f->stream);
@@ -298,7 +316,7 @@ static void random_runs_match_the_model(void **state)
 			if (op < 4 && ledger__can_publish(&f->stream)) {
 				uint64_t intended = now - (uint64_t)(rand() % 50);
 
-				m.n = ledger__publish(&f->stream, intended, now);
+				m.n = publish(f, intended, now);
 				m.req[m.n] = (struct model_req){ .intended = intended, .published = now };
 			} else if (op < 7 && m.n > newest_seen) {
 				/* Observed a little in the past, as a late-read log entry is. */
@@ -307,11 +325,11 @@ static void random_runs_match_the_model(void **state)
 
 				if ((int64_t)(obs - m.req[seq].published) < 0)
 					obs = m.req[seq].published;
-				ledger__observe(&f->stream, seq, obs);
+				observe(f, seq, obs);
 				model_observe(&m, seq, obs);
 				newest_seen = seq;
 			} else {
-				uint64_t newly = ledger__expire(&f->stream, now);
+				uint64_t newly = expire(f, now);
 				uint64_t before = m.counts[LEDGER_LOST];
 
 				model_expire(&m, now);
@@ -331,14 +349,41 @@ static void random_runs_match_the_model(void **state)
 	}
 }
 
+/*
+ * The target was starved (or the process stopped) for 600 ticks of the
+ * window: the request is lost only once the loss window has passed without
+ * counting them, and a loss verdict reached before the excuse was known is
+ * withdrawn when the observation comes.
+ */
+static void excused_time_does_not_count(void **state)
+{
+	struct fixture *f = fixture_new(8, 0);
+	struct ledger_pub r = { .intended = 0, .published = 0, .kicked = 10, .excuse = 100 };
+
+	(void)state;
+	ledger__publish(&f->stream, &r);
+	assert_true(ledger__overdue(&f->stream, LOST_AFTER + 11));
+	assert_int_equal(ledger__expire(&f->stream, LOST_AFTER + 500, 700), 0);
+	assert_int_equal(ledger__expire(&f->stream, LOST_AFTER + 611, 700), 1);
+	assert_int_equal(outcome(f, LEDGER_LOST), 1);
+	/* Served at LOST_AFTER + 620, and the target had waited 50 more meanwhile. */
+	ledger__observe(&f->stream, 1, LOST_AFTER + 620, 750);
+	assert_int_equal(outcome(f, LEDGER_LOST), 0);
+	assert_int_equal(f->tally.withdrawn, 1);
+	assert_int_equal(outcome(f, LEDGER_LATE), 1);
+	ledger__finish(&f->stream);
+	assert_balanced(f);
+	fixture_free(f);
+}
+
 static void tallies_merge(void **state)
 {
 	struct fixture *a = fixture_new(8, 0), *b = fixture_new(8, 0);
 
 	(void)state;
-	ledger__publish(&a->stream, 0, 0);
-	ledger__observe(&a->stream, 1, 10);
-	ledger__publish(&b->stream, 0, 0);
+	publish(a, 0, 0);
+	observe(a, 1, 10);
+	publish(b, 0, 0);
 	ledger__finish(&a->stream);
 	ledger__finish(&b->stream);
 	ledger_tally__merge(&a->tally, &b->tally);
@@ -365,6 +410,7 @@ int main(void)
 		cmocka_unit_test(continues_an_earlier_storm_and_ignores_nonsense),
 		cmocka_unit_test(counted_settlement),
 		cmocka_unit_test(random_runs_match_the_model),
+		cmocka_unit_test(excused_time_does_not_count),
 		cmocka_unit_test(tallies_merge),
 	};
 

@@ -49,20 +49,44 @@ static int broadcast__send_wake(struct broadcast *b, struct vcpu *v)
  * runs the handler, so once the handler's count moved, every request made
  * before the interrupt was processed (or dropped).
  */
+/*
+ * The longest time a vCPU still unwoken was kept from answering by the host
+ * (its thread waiting for a CPU, the process stopped) since the wake-up.
+ */
+static uint64_t broadcast__excused(struct broadcast *b, const uint64_t *before)
+{
+	struct vm *vm = &b->e->vm;
+	uint64_t most = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		uint64_t grew;
+
+		if (b->vcpus[i].woken)
+			continue;
+		grew = schedstat__excuse_peek(&vm->vcpus[i].excuse) - before[i];
+		most = grew > most ? grew : most;
+	}
+	return most;
+}
+
 void broadcast_ack__wake_all(struct broadcast *b, uint64_t timeout_ms)
 {
 	struct vm *vm = &b->e->vm;
-	uint64_t deadline = clock__monotonic_ns() + timeout_ms * 1000000ull;
+	uint64_t start = clock__monotonic_ns(), window = timeout_ms * 1000000ull;
+	uint64_t *before = ks_zalloc(vm->nvcpus * sizeof(*before));
 	struct timespec pause = { .tv_nsec = 50 * 1000 };
 	unsigned pending = 0;
 
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		b->vcpus[i].irq_before = __atomic_load_n(&vm->vcpus[i].mb->irq_count, __ATOMIC_ACQUIRE);
 		b->vcpus[i].woken = false;
+		before[i] = schedstat__excuse_peek(&vm->vcpus[i].excuse);
 		if (broadcast__send_wake(b, &vm->vcpus[i]) == 0)
 			pending++;
 	}
-	while (pending && clock__monotonic_ns() < deadline) {
+	/* The window counts only time the vCPUs could have answered in (ledger.h). */
+	while (pending && (clock__monotonic_ns() - start < window ||
+			   clock__monotonic_ns() - start < window + broadcast__excused(b, before))) {
 		nanosleep(&pause, NULL);
 		pending = 0;
 		for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -70,12 +94,14 @@ void broadcast_ack__wake_all(struct broadcast *b, uint64_t timeout_ms)
 
 			/* A vCPU that failed (a guest exception) will never answer. */
 			if (vcpu__failed(&vm->vcpus[i]))
-				return;
+				goto out;
 			bv->woken = __atomic_load_n(&vm->vcpus[i].mb->irq_count, __ATOMIC_ACQUIRE) !=
 				    bv->irq_before;
 			pending += !bv->woken;
 		}
 	}
+out:
+	free(before);
 }
 
 /*

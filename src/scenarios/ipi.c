@@ -228,13 +228,20 @@ static void ipi__event(struct ipi_run *r, struct ipi_sender *s, const struct ipi
 			struct ledger_stream *st = &s->stream[__builtin_ctzll(t)];
 
 			r->out_of_order += ev->a != st->published + 1;
-			ledger__publish(st, ev->b - r->tsc_offset, ev->c - r->tsc_offset);
+			ledger__publish(st, &(struct ledger_pub){
+				.intended = ev->b - r->tsc_offset, .published = ev->c - r->tsc_offset,
+				.kicked = ev->c - r->tsc_offset,
+				.excuse = atomic_load_explicit(&r->e->vm.vcpus[__builtin_ctzll(t)].excuse_ticks,
+							       memory_order_relaxed),
+			});
 		}
 		s->sequences++;
 		break;
 	case IPI_EV_OBS:
 		if (ev->target < MB_NSLOTS && (s->targets >> ev->target & 1))
-			ledger__observe(&s->stream[ev->target], ev->a, ev->b - r->tsc_offset);
+			ledger__observe(&s->stream[ev->target], ev->a, ev->b - r->tsc_offset,
+					atomic_load_explicit(&r->e->vm.vcpus[ev->target].excuse_ticks,
+							     memory_order_relaxed));
 		break;
 	case IPI_EV_OVERRUN:
 		r->overruns += ev->a;
@@ -278,8 +285,11 @@ static void ipi__expire(struct ipi_run *r, uint64_t now)
 			unsigned t = (unsigned)__builtin_ctzll(m);
 			struct ledger_stream *st = &s->stream[t];
 			bool again = st->served < st->resolved && now - s->last_kick[t] > r->rules.lost_after;
+			/* Lost by the clock first, then once the target's excuse is taken off (ledger.h). */
+			bool lost = ledger__overdue(st, now) &&
+				    ledger__expire(st, now, engine__excuse_now(r->e, &r->e->vm.vcpus[t]));
 
-			if (!ledger__expire(st, now) && !again)
+			if (!lost && !again)
 				continue;
 			r->rekicks++;
 			r->rekick_errors += ipi__msi(r, t, s->vcpu) < 0;

@@ -6,35 +6,14 @@
 #include "hostinfo.h"
 #include "report.h"
 #include "scenario.h"
+#include "terminate.h"
 #include "vm.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static atomic_bool run_interrupted;
-static volatile sig_atomic_t run_signal;
-
-/* First SIGINT/SIGTERM: wind down and keep what was measured. Second: leave now. */
-static void on_terminate(int sig)
-{
-	if (run_signal)
-		_exit(128 + sig);
-	run_signal = sig;
-	atomic_store_explicit(&run_interrupted, true, memory_order_relaxed);
-}
-
-static void install_terminate_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_terminate };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 static bool progress_enabled;
 
@@ -85,7 +64,7 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 {
 	struct scenario_ctx ctx = {
 		.cfg = &rs->cfg, .vcpus = nvcpus, .topo = rs->topo, .host = &rs->host,
-		.clock = &rs->clock, .kvm_fd = rs->kvm_fd, .interrupted = &run_interrupted,
+		.clock = &rs->clock, .kvm_fd = rs->kvm_fd, .interrupted = terminate__flag(),
 		.progress = print_progress,
 	};
 	struct scenario_result res;
@@ -195,7 +174,7 @@ static bool run__pass(struct run_state *rs)
 		unsigned runs = run__sweeps(rs, sc) ? rs->cfg.nsweep : 1;
 
 		for (unsigned k = 0; k < runs; k++) {
-			if (atomic_load(&run_interrupted))
+			if (terminate__requested())
 				return false;
 			run__scenario(rs, sc, run__sweeps(rs, sc) ? rs->cfg.sweep_vcpus[k] : rs->cfg.vcpus);
 		}
@@ -213,10 +192,8 @@ static void run__all(struct run_state *rs)
 
 static int run__exit_status(const struct run_state *rs)
 {
-	if (run_signal == SIGINT)
-		return KS_EXIT_SIGINT;
-	if (run_signal == SIGTERM)
-		return KS_EXIT_SIGTERM;
+	if (terminate__exit_status())
+		return terminate__exit_status();
 	return rs->lost || rs->failed ? KS_EXIT_FAIL : KS_EXIT_OK;
 }
 
@@ -227,6 +204,9 @@ int cmd_run(int argc, char **argv)
 	const char *output;
 	int ret;
 
+	/* First: a signal that arrives while the run sets up still gets a report. */
+	if (terminate__install() < 0)
+		return KS_EXIT_FAIL;
 	config__defaults(&rs.cfg);
 	ret = config__parse_run(&rs.cfg, argc, argv);
 	if (ret)
@@ -244,12 +224,11 @@ int cmd_run(int argc, char **argv)
 	if (ret)
 		goto out;
 
-	install_terminate_handlers();
 	clock__utc_now(started, sizeof(started));
 	report__init(&rs.report, &rs.cfg, run__host_json(&rs), started);
 	run__all(&rs);
 	clock__utc_now(finished, sizeof(finished));
-	report__finish(&rs.report, run_signal != 0, finished);
+	report__finish(&rs.report, terminate__requested(), finished);
 
 	/* With the report on stdout, the table goes to stderr so stdout stays JSON. */
 	report__print_table(rs.report.root, strcmp(output, "-") ? stdout : stderr);

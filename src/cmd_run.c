@@ -5,6 +5,7 @@
 #include "floor_ratio.h"
 #include "hostinfo.h"
 #include "report.h"
+#include "report_file.h"
 #include "scenario.h"
 #include "terminate.h"
 #include "vm.h"
@@ -214,7 +215,7 @@ int cmd_run(int argc, char **argv)
 	ks_quiet = rs.cfg.quiet;
 	progress_enabled = !rs.cfg.quiet && isatty(STDERR_FILENO);
 	output = rs.cfg.output ? rs.cfg.output : KS_DEFAULT_OUTPUT;
-	if (report__check_writable(output, why, sizeof(why)) < 0) {
+	if (report_file__check(output, why, sizeof(why)) < 0) {
 		fprintf(stderr, "kickstorm run: --output: %s\n", why);
 		return KS_EXIT_USAGE;
 	}
@@ -233,7 +234,7 @@ int cmd_run(int argc, char **argv)
 	/* With the report on stdout, the table goes to stderr so stdout stays JSON. */
 	report__print_table(rs.report.root, strcmp(output, "-") ? stdout : stderr);
 	report__print_sweep(rs.report.root, strcmp(output, "-") ? stdout : stderr);
-	if (report__write(rs.report.root, output) < 0)
+	if (report_file__write_json(output, rs.report.root) < 0)
 		ret = KS_EXIT_FAIL;
 	else if (strcmp(output, "-"))
 		ks_note("report written to %s\n", output);

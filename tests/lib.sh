@@ -52,6 +52,26 @@ ks_run_status() {
 	fi
 }
 
+# ks_wait_until SECONDS COMMAND...: polls until the command succeeds; false after SECONDS.
+ks_wait_until() {
+	local limit=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ks_wait_pid PID SECONDS: waits for a background child and leaves its exit
+# status in ks_status; one still running after SECONDS is killed (137), so a
+# hang fails the test instead of stalling it.
+ks_wait_pid() {
+	ks_wait_until "$2" eval "! kill -0 $1 2>/dev/null" || kill -KILL "$1" 2>/dev/null
+	ks_status=0
+	wait "$1" 2>/dev/null || ks_status=$?
+}
+
 ks_finish() {
 	echo "# $ks_checks checks, $ks_failures failed"
 	[ "$ks_failures" -eq 0 ]

@@ -54,7 +54,7 @@ static void compare__usage(FILE *out)
 	fprintf(out, "  --min-repeats N         repetitions each side needs for the significance\n"
 		"                          test (default %d, allowed 2-1000)\n"
 		"  --json                  print the comparison as JSON on stdout\n"
-		"  --help                  print this help\n"
+		"  -h, --help              print this help\n"
 		"\n"
 		"Exit status: 0 no regression, 1 a regression, 2 usage or input error.\n",
 		COMPARE_DEFAULT_MIN_REPEATS);
@@ -131,7 +131,7 @@ static int compare__parse(struct compare_cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int ret;
 
-		if (options && !strcmp(argv[i], "--help")) {
+		if (options && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
 			compare__usage(stdout);
 			return -1;
 		}

@@ -25,8 +25,8 @@ static void info__usage(FILE *out)
 	      "virtualization (APICv/IPIv, AVIC/x2AVIC) and whether interrupts can be\n"
 	      "posted, and the CPU/NUMA topology.\n"
 	      "\n"
-	      "  --json   print the same facts as JSON (the report's \"host\" object)\n"
-	      "  --help   print this help\n", out);
+	      "  --json       print the same facts as JSON (the report's \"host\" object)\n"
+	      "  -h, --help   print this help\n", out);
 }
 
 static void key__humanize(const char *key, char *buf, size_t len)
@@ -128,16 +128,16 @@ static int info__parse(int argc, char **argv, bool *json)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			*json = true;
-		} else if (!strcmp(argv[i], "--help")) {
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			info__usage(stdout);
 			return KS_EXIT_OK;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "kickstorm info: unknown option '%s' (allowed: --json, --help)\n",
+			fprintf(stderr, "kickstorm info: unknown option '%s' (allowed: --json, -h, --help)\n",
 				argv[i]);
 			return KS_EXIT_USAGE;
 		} else {
 			fprintf(stderr, "kickstorm info: unexpected argument '%s' (info takes no "
-				"arguments; allowed: --json, --help)\n", argv[i]);
+				"arguments; allowed: --json, -h, --help)\n", argv[i]);
 			return KS_EXIT_USAGE;
 		}
 	}

@@ -12,12 +12,16 @@
 
 #define KS_MAX_SCENARIOS 16
 #define KS_MAX_SWEEP 16
+#define KS_MAX_PERCENTILES 8
 
 enum target_state { TARGET_RUNNING, TARGET_HALTED, TARGET_MIXED };
 enum kick_pattern { PATTERN_ONE_TO_ONE, PATTERN_ONE_TO_ALL, PATTERN_ALL_TO_ALL };
+/* What `run` prints on stdout after the storms (the report itself is --output). */
+enum run_format { RUN_FORMAT_TEXT, RUN_FORMAT_JSON, RUN_FORMAT_MARKDOWN };
 
 const char *target_state__name(enum target_state t);
 const char *pattern__name(enum kick_pattern p);
+const char *run_format__name(enum run_format f);
 
 struct scenario;
 
@@ -47,10 +51,22 @@ struct ks_config {
 	unsigned sweep_vcpus[KS_MAX_SWEEP];
 	unsigned nsweep;
 	unsigned repeat;
+
+	/* The loss window: a request still unobserved after it is lost. */
+	unsigned lost_after_ms;
+	bool lost_after_given;
+	/* Presentation only; not part of the report's config. */
+	enum run_format format;
+	bool format_given;
+	bool hist;                  /* a text histogram per scenario after the table */
+	double percentiles[KS_MAX_PERCENTILES];
+	unsigned npercentiles;      /* 0 = the table's default columns */
 };
 
 #define KS_DEFAULT_COUNT 2000
 #define KS_DEFAULT_DEADLINE_MS 10
+/* Raised to --deadline when that is longer and --lost-after was not given. */
+#define KS_DEFAULT_LOST_AFTER_MS 1000
 /*
  * Closed loops against halted targets pause up to this long before each
  * kick unless --gap says otherwise: kicking again the moment the handler ran
@@ -72,6 +88,10 @@ void config__print_run_usage(FILE *out);
 /* Building blocks shared with other subcommands and the fuzz harness. */
 int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse__seconds(const char *s, double min, double max, double *out);
+/* Plain decimal only ("2", "2.5"): no sign, exponent, hex, inf/nan or leading zero. */
+int parse__decimal(const char *s, double min, double max, double *out);
+/* "50,90,99.9": 1-KS_MAX_PERCENTILES values in (0, 100), strictly ascending. */
+int parse__percentiles(const char *s, double *out, unsigned *n);
 /* "0-3,8,10-11": ascending, duplicate-free, each below max_cpu. */
 int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigned max_cpu);
 

@@ -84,17 +84,20 @@ ks_refused "--lost-after 0" "'0'" run --lost-after 0 -o "$out"
 ks_refused "--lost-after shorter than --deadline" "--lost-after 5" run --lost-after 5 --deadline 10 -o "$out"
 
 # ---- what the parser accepts reaches the run ---------------------------------------
+# A 60 s deadline: on a loaded host a descheduled vCPU thread must not turn
+# into a lost request and exit 1.
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	report=$KS_TMP/short.json
-	ks_run_status 0 "a run with short options" run -s signal -n 2 -c 20 -q -o "$report"
+	ks_run_status 0 "a run with short options" run -s signal -n 2 -c 20 -q --deadline 60000 -o "$report"
 	ks_check "... -s, -n, -c reached the report's config" ks_jq "$report" \
 		'.config.scenarios == ["signal"] and .config.vcpus == 2 and .config.count == 20'
 	ks_check "... -q kept stderr empty" [ ! -s "$KS_TMP/stderr" ]
-	ks_check "... the default loss window is recorded" ks_jq "$report" '.config.lost_after_ms == 1000'
+	ks_check "... the loss window follows a deadline past its default" ks_jq "$report" \
+		'.config.lost_after_ms == 60000'
 	ks_run_status 0 "a run with -D, --lost-after, --hist, --percentiles, --format text" run -s signal -D 0.2 \
-		--lost-after 2500 --hist --percentiles 50,99.9 --format text -q -o "$report"
+		--deadline 60000 --lost-after 120000 --hist --percentiles 50,99.9 --format text -q -o "$report"
 	ks_check "... the loss window reached the report" ks_jq "$report" \
-		'.config.lost_after_ms == 2500 and .config.duration_s == 0.2'
+		'.config.lost_after_ms == 120000 and .config.duration_s == 0.2'
 else
 	echo "# /dev/kvm is not usable here: the parsed options are not run"
 fi

@@ -14,7 +14,8 @@ ks_require_tool setsid
 CC=${CC:-cc}
 ks_require_tool "${CC%% *}"
 
-run_args=(run --scenario signal --quiet)
+# A 60 s deadline keeps lost requests (exit 1) out of a loaded host's runs.
+run_args=(run --scenario signal --deadline 60000 --quiet)
 
 # The run is measuring: its vCPU threads exist.
 measuring() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 2 ]; }
@@ -54,7 +55,7 @@ ks_wait_pid "$pid" 120
 status=$ks_status
 ks_check "SIGHUP: exit 129 (got $status)" [ "$status" -eq 129 ]
 ks_check "SIGHUP: report written and marked interrupted" ks_jq "$report" \
-	'.interrupted == true and .scenarios[0].counts.sent > 0'
+	'.interrupted == true and (.scenarios | length) == 1'
 
 report=$KS_TMP/quit.json
 (ulimit -c 0; exec "$KICKSTORM" "${run_args[@]}" --duration 60 --output "$report") \
@@ -62,7 +63,8 @@ report=$KS_TMP/quit.json
 pid=$!
 ks_wait_until 30 measuring "$pid"
 kill -QUIT "$pid"
-ks_wait_pid "$pid" 120
+# (bash reports the core-dumping death on its stderr; that is expected here)
+{ ks_wait_pid "$pid" 120; } 2>/dev/null
 status=$ks_status
 ks_check "SIGQUIT: the default action, exit 131 (got $status)" [ "$status" -eq 131 ]
 ks_check "SIGQUIT: no report, no temporary file" bash -c "! ls '$report'* 2>/dev/null"
@@ -71,8 +73,14 @@ ks_check "SIGQUIT: no report, no temporary file" bash -c "! ls '$report'* 2>/dev
 # check_one_request WHAT STATUS WANT REPORT
 check_one_request() {
 	ks_check "$1: exit $3 (got $2)" [ "$2" -eq "$3" ]
-	ks_check "$1: the report was written, marked interrupted" ks_jq "$4" \
-		'.interrupted == true and .scenarios[0].counts.sent > 0'
+	# One scenario, cut short: the run was not started again or abandoned.
+	if ks_jq "$4" '.interrupted == true and (.scenarios | length) == 1 and .scenarios[0].interrupted == true'; then
+		ks_pass "$1: the report was written, marked interrupted"
+	else
+		ks_fail "$1: the report was written, marked interrupted: $(jq -c '{interrupted,
+			scenarios: [.scenarios[] | {interrupted, error, sent: .counts.sent}]}' "$4" 2>&1 |
+			head -c 300); stderr: $(head -c 300 "$KS_TMP/stderr")"
+	fi
 	ks_check "$1: nothing said about an abandoned report" bash -c "! grep -q abandon '$KS_TMP/stderr'"
 }
 

@@ -27,6 +27,16 @@ for args in "info" "info --json" "list" "--help" "-h" "--version" "help run" "ru
 	ks_check "kickstorm $args with stdout closed: exit 1 (got $status)" [ "$status" -eq 1 ]
 done
 
+# compare's table, the output CI reads: a report compared with itself.
+ref=$KS_SRCDIR/results/reference-quick.json
+status=0
+"$KICKSTORM" compare "$ref" "$ref" >/dev/full 2>"$KS_TMP/stderr" || status=$?
+ks_check "compare >/dev/full: exit 1 (got $status), saying why" \
+	bash -c "[ $status -eq 1 ] && grep -q 'No space left on device' '$KS_TMP/stderr'"
+status=0
+"$KICKSTORM" compare "$ref" "$ref" >"$KS_TMP/compare.txt" 2>"$KS_TMP/stderr" || status=$?
+ks_check "... while to a file it exits 0 (got $status)" [ "$status" -eq 0 ]
+
 # With stdout closed the first file opened must not become stdout: the
 # report would go into /dev/kvm. --output - is refused before anything runs.
 status=0

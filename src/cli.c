@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const target_names[] = { "running", "halted", "mixed" };
 static const char *const pattern_names[] = { "one-to-one", "one-to-all", "all-to-all" };
+static const char *const format_names[] = { "text", "json", "markdown" };
 
 const char *target_state__name(enum target_state t)
 {
@@ -22,6 +24,11 @@ const char *target_state__name(enum target_state t)
 const char *pattern__name(enum kick_pattern p)
 {
 	return pattern_names[p];
+}
+
+const char *run_format__name(enum run_format f)
+{
+	return format_names[f];
 }
 
 static int lookup_name(const char *s, const char *const *names, size_t n)
@@ -46,14 +53,19 @@ void config__defaults(struct ks_config *cfg)
 	cfg->placement = PLACEMENT_COMPACT;
 	cfg->seed = 1;
 	cfg->repeat = 1;
+	cfg->format = RUN_FORMAT_TEXT;
 }
 
+/*
+ * Decimal digits only. "010" and "0x10" are refused rather than read as 10,
+ * 8, 0 or 16: each of those is what some other tool would make of them.
+ */
 int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s || !isdigit((unsigned char)*s))
+	if (!s || !*s || !isdigit((unsigned char)*s) || (s[0] == '0' && s[1]))
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -63,23 +75,58 @@ int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int parse__seconds(const char *s, double min, double max, double *out)
+/*
+ * Length of a plain decimal at the start of s: digits, optionally a point
+ * and more digits, no leading zero before another digit. 0 if there is none.
+ * strtod alone would also take hex ("0x10" is 16), exponents, inf and nan.
+ */
+static size_t decimal__span(const char *s)
 {
-	char *end;
+	size_t n = 0;
+
+	while (isdigit((unsigned char)s[n]))
+		n++;
+	if (!n || (s[0] == '0' && n > 1))
+		return 0;
+	if (s[n] == '.') {
+		size_t frac = n + 1;
+
+		while (isdigit((unsigned char)s[frac]))
+			frac++;
+		if (frac == n + 1)
+			return 0;
+		n = frac;
+	}
+	return n;
+}
+
+int parse__decimal(const char *s, double min, double max, double *out)
+{
 	double v;
 
-	if (!s || !*s || !(isdigit((unsigned char)*s) || *s == '.'))
+	if (!s || !*s || decimal__span(s) != strlen(s))
 		return -1;
 	errno = 0;
-	v = strtod(s, &end);
+	v = strtod(s, NULL);
 	if (errno || !isfinite(v) || v < min || v > max)
-		return -1;
-	if (*end == 's')
-		end++;
-	if (*end)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int parse__seconds(const char *s, double min, double max, double *out)
+{
+	char buf[64];
+	size_t n;
+
+	if (!s || !*s)
+		return -1;
+	n = decimal__span(s);
+	if (!n || n >= sizeof(buf) || (s[n] && strcmp(s + n, "s")))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return parse__decimal(buf, min, max, out);
 }
 
 static int parse_cpu_range(const char *s, uint64_t *lo, uint64_t *hi, unsigned max_cpu)
@@ -127,21 +174,51 @@ int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigne
 	return 0;
 }
 
+/* "0x10", "010", "1e3", "inf": a number, but not written the way kickstorm reads numbers. */
+static bool number__foreign(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return !strcasecmp(s, "inf") || !strcasecmp(s, "infinity") || !strcasecmp(s, "nan");
+	if (s[0] == '0' && (isdigit((unsigned char)s[1]) || s[1] == 'x' || s[1] == 'X'))
+		return true;
+	return strpbrk(s, "eE") != NULL;
+}
+
 static int usage_error(const char *opt, const char *value, const char *allowed)
 {
-	fprintf(stderr, "kickstorm run: %s '%s' is not valid (allowed: %s)\n", opt, value, allowed);
+	fprintf(stderr, "kickstorm run: %s '%s' is not valid (allowed: %s%s)\n", opt, value, allowed,
+		number__foreign(value) ? ", as a plain decimal number" : "");
 	return KS_EXIT_USAGE;
+}
+
+static int empty_item_error(const char *opt, const char *value, const char *allowed)
+{
+	fprintf(stderr, "kickstorm run: %s '%s' has an empty item (allowed: %s)\n", opt, value, allowed);
+	return KS_EXIT_USAGE;
+}
+
+/* "", ",1", "1," and "1,,2": a list whose items are separated by single commas. */
+static bool list__has_empty_item(const char *s)
+{
+	size_t len = strlen(s);
+
+	return !len || s[0] == ',' || s[len - 1] == ',' || strstr(s, ",,");
 }
 
 static int parse_scenarios(struct ks_config *cfg, const char *list)
 {
-	char buf[512], *save = NULL;
+	char buf[512], *rest = buf, *tok;
 
 	if (strlen(list) >= sizeof(buf) || !*list)
 		return usage_error("--scenario", list, scenario__names_help());
 	strcpy(buf, list);
 	cfg->nscenarios = 0;
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* strsep, not strtok: "signal,", ",msi" and "," are mistakes, not one scenario. */
+	while ((tok = strsep(&rest, ","))) {
+		if (!*tok)
+			return empty_item_error("--scenario", list, scenario__names_help());
 		if (!strcmp(tok, "all")) {
 			for (size_t i = 0; scenario_registry[i] && cfg->nscenarios < KS_MAX_SCENARIOS; i++)
 				cfg->scenarios[cfg->nscenarios++] = scenario_registry[i];
@@ -166,6 +243,9 @@ static int parse_sweep(struct ks_config *cfg, const char *list)
 	int vals[KS_MAX_SWEEP];
 	unsigned n;
 
+	if (*list && list__has_empty_item(list))
+		return empty_item_error("--sweep-vcpus", list, "vCPU counts 1-256 separated by commas, e.g. 1,2,4,8");
+
 	/* A vCPU-count list has the same grammar as a CPU list, ids from 1. */
 	if (parse__cpu_list(list, vals, KS_MAX_SWEEP, &n, KS_MAX_VCPUS + 1) < 0)
 		return usage_error("--sweep-vcpus", list, "up to 16 distinct vCPU counts 1-256, e.g. 1,2,4,8");
@@ -178,12 +258,16 @@ static int parse_sweep(struct ks_config *cfg, const char *list)
 	return 0;
 }
 
+/* Options with a short form return that letter; the rest a code above 255. */
 enum {
-	OPT_SCENARIO = 256, OPT_VCPUS, OPT_SENDERS, OPT_DURATION, OPT_COUNT, OPT_RATE,
-	OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE, OPT_GAP, OPT_DEADLINE, OPT_LOST_AFTER,
-	OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_OUTPUT, OPT_QUIET, OPT_SWEEP, OPT_REPEAT,
-	OPT_HELP,
+	OPT_SENDERS = 256, OPT_RATE, OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE,
+	OPT_GAP, OPT_DEADLINE, OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_SWEEP, OPT_REPEAT,
+	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER,
+	OPT_SCENARIO = 's', OPT_VCPUS = 'n', OPT_DURATION = 'D', OPT_COUNT = 'c',
+	OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_HELP = 'h',
 };
+
+static const char run_short_options[] = ":s:n:D:c:o:qh";
 
 static const struct option run_options[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -204,6 +288,9 @@ static const struct option run_options[] = {
 	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "hist", no_argument, NULL, OPT_HIST },
+	{ "percentiles", required_argument, NULL, OPT_PERCENTILES },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "sweep-vcpus", required_argument, NULL, OPT_SWEEP },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
@@ -265,9 +352,40 @@ static int parse_enum_option(const char *opt, const char *const *names, size_t n
 	return 0;
 }
 
+/* What run prints on stdout after the storms. */
+static int parse_output_option(struct ks_config *cfg, int opt)
+{
+	int v = 0;
+
+	switch (opt) {
+	case OPT_HIST: cfg->hist = true; return 0;
+	case OPT_FORMAT:
+		if (parse_enum_option("--format", format_names, KS_ARRAY_SIZE(format_names),
+				      "text, json, markdown", &v))
+			return KS_EXIT_USAGE;
+		cfg->format = (enum run_format)v;
+		cfg->format_given = true;
+		return 0;
+	case OPT_PERCENTILES: {
+		char why[256];
+
+		if (*optarg && list__has_empty_item(optarg))
+			return empty_item_error("--percentiles", optarg, "e.g. 50,90,99,99.9");
+		if (latency__parse_percentiles(optarg, cfg->percentiles, &cfg->npercentiles, why,
+					       sizeof(why)) < 0) {
+			fprintf(stderr, "kickstorm run: %s\n", why);
+			return KS_EXIT_USAGE;
+		}
+		return 0;
+	}
+	default:
+		return KS_EXIT_USAGE;
+	}
+}
+
 static int parse_one(struct ks_config *cfg, int opt)
 {
-	int v, ret = 0;
+	int v = 0, ret = 0;
 
 	switch (opt) {
 	case OPT_SCENARIO: return parse_scenarios(cfg, optarg);
@@ -310,6 +428,8 @@ static int parse_one(struct ks_config *cfg, int opt)
 			return usage_error("--placement", optarg, "compact, scatter, none");
 		break;
 	case OPT_CPUS:
+		if (*optarg && list__has_empty_item(optarg))
+			return empty_item_error("--cpus", optarg, "CPU numbers and ranges separated by commas, e.g. 0-3,6");
 		if (parse__cpu_list(optarg, cfg->cpus, KS_MAX_CPUS, &cfg->ncpus, KS_MAX_CPUS) < 0)
 			return usage_error("--cpus", optarg, "a list of distinct CPU numbers like 0-3,6");
 		break;
@@ -320,7 +440,7 @@ static int parse_one(struct ks_config *cfg, int opt)
 		break;
 	case OPT_QUIET: cfg->quiet = true; break;
 	case OPT_SWEEP: return parse_sweep(cfg, optarg);
-	default: return KS_EXIT_USAGE;
+	default: return parse_output_option(cfg, opt);
 	}
 	return ret ? KS_EXIT_USAGE : 0;
 }
@@ -331,14 +451,19 @@ static int config__check(struct ks_config *cfg)
 		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0\n", cfg->burst);
 		return KS_EXIT_USAGE;
 	}
-	/* The loss window never ends before the deadline: a late request is not lost. */
-	if (!cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms)
-		cfg->lost_after_ms = cfg->deadline_ms;
-	if (cfg->lost_after_ms < cfg->deadline_ms) {
-		fprintf(stderr, "kickstorm run: --lost-after %u is shorter than --deadline %u "
-			"(allowed: at least the deadline)\n", cfg->lost_after_ms, cfg->deadline_ms);
+	if (cfg->output && !strcmp(cfg->output, "-") && cfg->format != RUN_FORMAT_TEXT) {
+		fprintf(stderr, "kickstorm run: --format %s prints on stdout, where --output - writes the "
+			"report (allowed: one of them, or --format text)\n", run_format__name(cfg->format));
 		return KS_EXIT_USAGE;
 	}
+	/* A request cannot be lost before it could be late. */
+	if (cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms) {
+		fprintf(stderr, "kickstorm run: --lost-after %u is shorter than --deadline %u (allowed: "
+			"--lost-after at least --deadline)\n", cfg->lost_after_ms, cfg->deadline_ms);
+		return KS_EXIT_USAGE;
+	}
+	if (!cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms)
+		cfg->lost_after_ms = cfg->deadline_ms;
 	if (!cfg->count && !cfg->duration_s)
 		cfg->count = KS_DEFAULT_COUNT;
 	if (!cfg->gap_given && !cfg->rate_hz && cfg->target != TARGET_RUNNING)
@@ -354,18 +479,26 @@ int config__parse_run(struct ks_config *cfg, int argc, char **argv)
 
 	optind = 0;	/* glibc: 0 also resets its internal state, so parsing can be repeated */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, run_short_options, run_options, NULL)) != -1) {
 		if (opt == OPT_HELP) {
 			config__print_run_usage(stdout);
 			return -1;
 		}
+		/* optopt names a bad short option inside a cluster like -qx; 0 for a long one. */
 		if (opt == '?') {
-			fprintf(stderr, "kickstorm run: unknown option '%s' (see kickstorm run --help)\n",
-				argv[optind - 1]);
+			if (optopt)
+				fprintf(stderr, "kickstorm run: unknown option '-%c' (allowed: -s -n -D -c -o -q "
+					"-h and the long options of kickstorm run --help)\n", optopt);
+			else
+				fprintf(stderr, "kickstorm run: unknown option '%s' (allowed: the options "
+					"listed by kickstorm run --help)\n", argv[optind - 1]);
 			return KS_EXIT_USAGE;
 		}
 		if (opt == ':') {
-			fprintf(stderr, "kickstorm run: option '%s' needs a value\n", argv[optind - 1]);
+			if (strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "kickstorm run: option '-%c' needs a value\n", optopt);
+			else
+				fprintf(stderr, "kickstorm run: option '%s' needs a value\n", argv[optind - 1]);
 			return KS_EXIT_USAGE;
 		}
 		ret = parse_one(cfg, opt);
@@ -386,32 +519,38 @@ void config__print_run_usage(FILE *out)
 	fputs("usage: kickstorm run [options]\n"
 	      "\n"
 	      "Runs kick/request storms against vCPUs of a real KVM guest, prints a table\n"
-	      "and writes a JSON report.\n"
+	      "and writes a JSON report. Numbers are plain decimals (no 0x, leading zeros\n"
+	      "or exponents); lists are comma-separated without empty items.\n"
 	      "\n"
-	      "  --scenario LIST        scenarios to run, comma-separated, or all (default: signal)\n"
-	      "  --vcpus N              vCPUs in the VM, 1-256 (default 2)\n"
-	      "  --senders N            sender threads, 1-64 (default 1)\n"
-	      "  --count N              kicks per sender (default 2000 unless --duration is given)\n"
-	      "  --duration S           stop after S seconds (whichever of --count/--duration comes first)\n"
-	      "  --rate HZ              open-loop kicks per second per sender; 0 = closed loop (default)\n"
-	      "  --burst N              kicks sent back to back at each open-loop tick (default 1)\n"
-	      "  --target-state STATE   running, halted or mixed (default halted)\n"
-	      "  --pattern PATTERN      one-to-one, one-to-all or all-to-all (default one-to-one)\n"
-	      "  --protocol PROTOCOL    naive, immediate-exit or sigmask (default immediate-exit)\n"
-	      "  --race-window NS       delay between the vCPU thread's request check and KVM_RUN\n"
-	      "  --gap NS               closed loop: random pause of up to NS before each kick\n"
-	      "                         (default 0 for running targets, 1000000 for halted/mixed)\n"
-	      "  --deadline MS          a request observed within MS is delivered, after it late (default 10)\n"
-	      "  --lost-after MS        a request still unobserved after MS is lost and re-kicked\n"
-	      "                         (default 1000, and never below --deadline)\n"
-	      "  --cpus LIST            CPUs to use, e.g. 0-3,8 (default: all allowed)\n"
-	      "  --placement POLICY     compact, scatter or none (default compact)\n"
-	      "  --seed N               seed for randomised gaps (default 1)\n"
-	      "  --sweep-vcpus LIST     broadcast: run at each vCPU count, e.g. 1,2,4,8\n"
-	      "  --repeat N             repeat every scenario N times (default 1)\n"
-	      "  --output FILE          JSON report path, - for stdout (default kickstorm-report.json)\n"
-	      "  --quiet                no progress or notes on stderr\n"
-	      "  --help                 this text\n", out);
+	      "  -s, --scenario LIST      scenarios to run, comma-separated, or all (default: signal)\n"
+	      "  -n, --vcpus N            vCPUs in the VM, 1-256 (default 2)\n"
+	      "      --senders N          sender threads, 1-64 (default 1)\n"
+	      "  -c, --count N            kicks per sender (default 2000 unless --duration is given)\n"
+	      "  -D, --duration S         stop after S seconds (whichever of --count/--duration comes first)\n"
+	      "      --rate HZ            open-loop kicks per second per sender; 0 = closed loop (default)\n"
+	      "      --burst N            kicks sent back to back at each open-loop tick (default 1)\n"
+	      "      --target-state STATE running, halted or mixed (default halted)\n"
+	      "      --pattern PATTERN    one-to-one, one-to-all or all-to-all (default one-to-one)\n"
+	      "      --protocol PROTOCOL  naive, immediate-exit or sigmask (default immediate-exit)\n"
+	      "      --race-window NS     delay between the vCPU thread's request check and KVM_RUN\n"
+	      "      --gap NS             closed loop: random pause of up to NS before each kick\n"
+	      "                           (default 0 for running targets, 1000000 for halted/mixed)\n"
+	      "      --deadline MS        a request observed within MS is delivered, after it\n"
+	      "                           late (default 10)\n"
+	      "      --lost-after MS      a request still unobserved after MS is lost and re-kicked,\n"
+	      "                           1-3600000 (default 1000, and never below --deadline)\n"
+	      "      --cpus LIST          CPUs to use, e.g. 0-3,8 (default: all allowed)\n"
+	      "      --placement POLICY   compact, scatter or none (default compact)\n"
+	      "      --seed N             seed for randomised gaps (default 1)\n"
+	      "      --sweep-vcpus LIST   broadcast: run at each vCPU count, e.g. 1,2,4,8\n"
+	      "      --repeat N           repeat every scenario N times (default 1)\n"
+	      "  -o, --output FILE        JSON report path, - for stdout (default kickstorm-report.json)\n"
+	      "      --format FORMAT      what stdout shows: text (the table, default), json or markdown\n"
+	      "      --hist               a text latency histogram per scenario after the table\n"
+	      "      --percentiles LIST   the table's percentile columns, e.g. 50,90,99,99.9\n"
+	      "                           (1-12 values above 0 and up to 100, the maximum)\n"
+	      "  -q, --quiet              no progress or notes on stderr\n"
+	      "  -h, --help               this text\n", out);
 }
 
 json_t *config__to_json(const struct ks_config *cfg)

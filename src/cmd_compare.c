@@ -70,11 +70,12 @@ static void compare__usage(FILE *out)
 		"  --json                  the same as --format json\n"
 		"  --wait SECONDS          how long a report named as a FIFO may wait for its\n"
 		"                          writer (default %d, allowed 0-%d)\n"
-		"  --help                  print this help\n"
+		"  -h, --help              print this help\n"
 		"\n"
 		"Exit status: 0 no regression; 1 a regression; 2 usage or input error, or\n"
 		"nothing compared (no scenario measured in both reports, e.g. an empty NEW\n"
-		"or params that differ), or NEW is an interrupted run without a regression.\n",
+		"or params that differ), or NEW is an interrupted run without a regression,\n"
+		"or the comparison could not be written.\n",
 		COMPARE_DEFAULT_MIN_REPEATS, COMPARE_DEFAULT_WAIT_S, COMPARE_MAX_WAIT_S);
 }
 
@@ -171,7 +172,7 @@ static int compare__parse(struct compare_cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int ret;
 
-		if (options && !strcmp(argv[i], "--help")) {
+		if (options && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
 			compare__usage(stdout);
 			return -1;
 		}

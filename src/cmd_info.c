@@ -16,6 +16,12 @@
 
 int cmd_info(int argc, char **argv);
 
+/*
+ * The shape of `info --json`: the report's "host" object plus this number.
+ * It grows when a key is removed or changes meaning, not when one is added.
+ */
+#define INFO_SCHEMA_VERSION 1
+
 static void info__usage(FILE *out)
 {
 	fputs("usage: kickstorm info [--json]\n"
@@ -23,10 +29,13 @@ static void info__usage(FILE *out)
 	      "Prints the host facts kickstorm records in every report: kernel, CPU,\n"
 	      "whether it runs as a guest, KVM availability and capabilities, APIC\n"
 	      "virtualization (APICv/IPIv, AVIC/x2AVIC) and whether interrupts can be\n"
-	      "posted, and the CPU/NUMA topology.\n"
+	      "posted, the kvm module parameters that shape kicks (halt polling, LAPIC\n"
+	      "timer advance; \"absent\" where this kernel has none), and the CPU/NUMA\n"
+	      "topology.\n"
 	      "\n"
-	      "  --json   print the same facts as JSON (the report's \"host\" object)\n"
-	      "  --help   print this help\n", out);
+	      "  --json       print the same facts as JSON (the report's \"host\" object\n"
+	      "               and a schema_version)\n"
+	      "  -h, --help   print this help\n", out);
 }
 
 static void key__humanize(const char *key, char *buf, size_t len)
@@ -57,26 +66,52 @@ static void scalar__print(const json_t *v, FILE *out)
 	}
 }
 
-/* An object inside an array, on one line: "node 0, cpus 0-1, memory mib 3900". */
-static void inline__print(const json_t *obj, FILE *out)
-{
+/* The topology's keys as a reader names them; keys not listed are shown humanized. */
+static const struct {
 	const char *key;
-	json_t *v;
-	bool first = true;
+	const char *label;
+} topology_labels[] = {
+	{ "packages", "cpu packages:" },
+	{ "cores", "cpu cores:" },
+	{ "pus", "hardware threads:" },
+	{ "allowed_cpus", "cpus allowed here:" },
+	{ "numa_available", "numa (libnuma):" },
+	{ "hwloc_version", "hwloc version:" },
+};
 
-	json_object_foreach((json_t *)obj, key, v) {
-		char human[64];
+static void topology__label(const char *key, char *buf, size_t len)
+{
+	char human[64];
 
-		key__humanize(key, human, sizeof(human));
-		fprintf(out, "%s%s ", first ? "" : ", ", human);
-		scalar__print(v, out);
-		first = false;
+	for (size_t i = 0; i < KS_ARRAY_SIZE(topology_labels); i++) {
+		if (!strcmp(key, topology_labels[i].key)) {
+			ks_format(buf, len, "%s", topology_labels[i].label);
+			return;
+		}
 	}
+	key__humanize(key, human, sizeof(human));
+	ks_format(buf, len, "%s:", human);
+}
+
+/* "numa node 0:           cpus 0-1, 3900 MiB" */
+static void numa_node__print(size_t i, const json_t *node, FILE *out)
+{
+	const json_t *id = json_object_get(node, "node"), *cpus = json_object_get(node, "cpus");
+	const json_t *mib = json_object_get(node, "memory_mib");
+	char label[48];
+
+	ks_format(label, sizeof(label), "numa node %lld:",
+		  json_is_integer(id) ? (long long)json_integer_value(id) : (long long)i);
+	fprintf(out, "%-22s cpus ", label);
+	scalar__print(cpus, out);
+	if (json_is_integer(mib))
+		fprintf(out, ", %lld MiB", (long long)json_integer_value(mib));
+	fputc('\n', out);
 }
 
 /*
- * The topology module owns its JSON schema; walking it generically keeps the
- * human output in step with whatever that module reports.
+ * The topology module owns its JSON schema; walking it keeps the human
+ * output in step with whatever that module reports.
  */
 static void topology__print_json(const json_t *topo, FILE *out)
 {
@@ -84,27 +119,24 @@ static void topology__print_json(const json_t *topo, FILE *out)
 	json_t *v;
 
 	json_object_foreach((json_t *)topo, key, v) {
-		char human[64], label[80];
+		char label[80];
 
-		key__humanize(key, human, sizeof(human));
-		if (!json_is_array(v)) {
-			ks_format(label, sizeof(label), "%s:", human);
-			fprintf(out, "%-22s ", label);
-			scalar__print(v, out);
-			fputc('\n', out);
+		if (!strcmp(key, "numa_nodes") && json_is_array(v)) {
+			for (size_t i = 0; i < json_array_size(v); i++)
+				numa_node__print(i, json_array_get(v, i), out);
 			continue;
 		}
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			const json_t *item = json_array_get(v, i);
+		topology__label(key, label, sizeof(label));
+		fprintf(out, "%-22s ", label);
+		if (json_is_array(v) || json_is_object(v)) {
+			char *s = json_dumps(v, JSON_COMPACT);
 
-			ks_format(label, sizeof(label), "%s[%zu]:", human, i);
-			fprintf(out, "%-22s ", label);
-			if (json_is_object(item))
-				inline__print(item, out);
-			else
-				scalar__print(item, out);
-			fputc('\n', out);
+			fputs(s ? s : "?", out);
+			free(s);
+		} else {
+			scalar__print(v, out);
 		}
+		fputc('\n', out);
 	}
 }
 
@@ -112,6 +144,7 @@ static int info__print_json(json_t *host, json_t *topo)
 {
 	int ret;
 
+	json_object_set_new(host, "schema_version", json_integer(INFO_SCHEMA_VERSION));
 	json_object_set_new(host, "topology", topo ? topo : json_null());
 	ret = json_dumpf(host, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
@@ -128,16 +161,16 @@ static int info__parse(int argc, char **argv, bool *json)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			*json = true;
-		} else if (!strcmp(argv[i], "--help")) {
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			info__usage(stdout);
 			return KS_EXIT_OK;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "kickstorm info: unknown option '%s' (allowed: --json, --help)\n",
+			fprintf(stderr, "kickstorm info: unknown option '%s' (allowed: --json, -h, --help)\n",
 				argv[i]);
 			return KS_EXIT_USAGE;
 		} else {
 			fprintf(stderr, "kickstorm info: unexpected argument '%s' (info takes no "
-				"arguments; allowed: --json, --help)\n", argv[i]);
+				"arguments; allowed: --json, -h, --help)\n", argv[i]);
 			return KS_EXIT_USAGE;
 		}
 	}

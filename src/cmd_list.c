@@ -9,11 +9,11 @@
 int cmd_list(int argc, char **argv)
 {
 	if (argc > 1) {
-		if (!strcmp(argv[1], "--help")) {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			puts("usage: kickstorm list\n\nLists the scenarios and the run options that shape each.");
 			return KS_EXIT_OK;
 		}
-		fprintf(stderr, "kickstorm list: unexpected argument '%s' (allowed: --help)\n", argv[1]);
+		fprintf(stderr, "kickstorm list: unexpected argument '%s' (allowed: -h, --help)\n", argv[1]);
 		return KS_EXIT_USAGE;
 	}
 	for (size_t i = 0; scenario_registry[i]; i++) {

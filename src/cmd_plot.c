@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* `kickstorm plot REPORT... -o FILE.svg`: load the reports, draw them (plot.c), write atomically. */
-#include "atomic_file.h"
 #include "commands.h"
 #include "plot.h"
+#include "report_file.h"
 #include "report_groups.h"
 #include "report_read.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -128,23 +129,38 @@ static bool plot__has_scenario(const json_t *const *roots, size_t n, const char 
 	return false;
 }
 
+/*
+ * The picture is drawn in memory, then handed to the report-file writer, so
+ * -o gets the same treatment as run's --output: whole or absent, a FIFO or
+ * device written into, a symlink followed, an existing file's mode kept.
+ */
 static int plot__write(const struct plot_cli *c, const struct plot_report *reports)
 {
-	struct atomic_file af;
-	char why[512];
+	char why[512], *svg = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int ret;
 
-	if (atomic_file__open(&af, c->output, why, sizeof(why)) < 0) {
+	if (report_file__check(c->output, why, sizeof(why)) < 0) {
 		fprintf(stderr, "kickstorm plot: -o: %s\n", why);
 		return KS_EXIT_USAGE;
 	}
-	plot__svg(reports, c->npaths, c->scenario, af.f);
-	if (atomic_file__commit(&af, why, sizeof(why)) < 0) {
-		fprintf(stderr, "kickstorm plot: %s\n", why);
+	mem = open_memstream(&svg, &len);
+	if (!mem) {
+		ks_error_errno(errno, "cannot draw the picture");
 		return KS_EXIT_FAIL;
 	}
-	if (strcmp(c->output, "-"))
+	plot__svg(reports, c->npaths, c->scenario, mem);
+	if (fclose(mem) == EOF) {
+		ks_error_errno(errno, "cannot draw the picture");
+		free(svg);
+		return KS_EXIT_FAIL;
+	}
+	ret = report_file__write(c->output, svg, len) < 0 ? KS_EXIT_FAIL : KS_EXIT_OK;
+	free(svg);
+	if (!ret && strcmp(c->output, "-"))
 		ks_note("picture written to %s\n", c->output);
-	return KS_EXIT_OK;
+	return ret;
 }
 
 int cmd_plot(int argc, char **argv)

@@ -4,39 +4,20 @@
 #include "config.h"
 #include "driver.h"
 #include "floor_ratio.h"
+#include "hist_text.h"
 #include "host_env.h"
 #include "report.h"
+#include "report_file.h"
 #include "scenario.h"
 #include "table.h"
+#include "terminate.h"
 #include "vm.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static atomic_bool run_interrupted;
-static volatile sig_atomic_t run_signal;
-
-/* First SIGINT/SIGTERM: wind down and keep what was measured. Second: leave now. */
-static void on_terminate(int sig)
-{
-	if (run_signal)
-		_exit(128 + sig);
-	run_signal = sig;
-	atomic_store_explicit(&run_interrupted, true, memory_order_relaxed);
-}
-
-static void install_terminate_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_terminate };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 static bool progress_enabled;
 
@@ -66,7 +47,7 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 	struct scenario_result res;
 	char why[256] = "";
 
-	if (host_env__context(&rs->env, &rs->cfg, nvcpus, &run_interrupted, &ctx) < 0)
+	if (host_env__context(&rs->env, &rs->cfg, nvcpus, terminate__flag(), &ctx) < 0)
 		return -1;
 	ctx.progress = print_progress;
 	scenario_result__init(&res, sc);
@@ -143,7 +124,7 @@ static bool run__pass(struct run_state *rs)
 		unsigned runs = run__sweeps(rs, sc) ? rs->cfg.nsweep : 1;
 
 		for (unsigned k = 0; k < runs; k++) {
-			if (atomic_load(&run_interrupted))
+			if (terminate__requested())
 				return false;
 			run__scenario(rs, sc, run__sweeps(rs, sc) ? rs->cfg.sweep_vcpus[k] : rs->cfg.vcpus);
 		}
@@ -161,21 +142,55 @@ static void run__all(struct run_state *rs)
 
 static int run__exit_status(const struct run_state *rs)
 {
-	if (run_signal == SIGINT)
-		return KS_EXIT_SIGINT;
-	if (run_signal == SIGTERM)
-		return KS_EXIT_SIGTERM;
+	if (terminate__exit_status())
+		return terminate__exit_status();
 	return rs->lost || rs->failed ? KS_EXIT_FAIL : KS_EXIT_OK;
+}
+
+/*
+ * What stdout shows after the storms: the table (text or markdown) and,
+ * with --hist, a histogram per entry; or, with --format json, the report
+ * itself. Whatever would land in the JSON stream (the report on stdout with
+ * --output -, or --format json) goes to stderr instead.
+ */
+static void run__print(const struct run_state *rs, const char *output)
+{
+	const struct ks_config *cfg = &rs->cfg;
+	bool json_on_stdout = !strcmp(output, "-") || cfg->format == RUN_FORMAT_JSON;
+	FILE *out = json_on_stdout ? stderr : stdout;
+	struct table_options table;
+
+	table__default_options(&table);
+	if (cfg->npercentiles) {
+		memcpy(table.percentiles, cfg->percentiles, cfg->npercentiles * sizeof(*cfg->percentiles));
+		table.npercentiles = cfg->npercentiles;
+	}
+	table.format = cfg->format == RUN_FORMAT_MARKDOWN ? GRID_MARKDOWN : GRID_TEXT;
+	if (cfg->format == RUN_FORMAT_JSON) {
+		json_dumpf(rs->report.root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+	}
+	if (cfg->format != RUN_FORMAT_JSON || !cfg->quiet) {
+		table__print(rs->report.root, &table, out);
+		if (cfg->hist) {
+			fputc('\n', out);
+			hist_text__print(rs->report.root, NULL, table.format == GRID_MARKDOWN, out);
+		}
+	}
+	/* The table and the notes on stderr that follow it reach a shared terminal or log in order. */
+	fflush(stdout);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	static struct run_state rs;
-	struct table_options table;
 	char why[512], started[32], finished[32];
 	const char *output;
 	int ret;
 
+	/* First: a signal that arrives while the run sets up still gets a report. */
+	if (terminate__install() < 0)
+		return KS_EXIT_FAIL;
 	config__defaults(&rs.cfg);
 	ret = config__parse_run(&rs.cfg, argc, argv);
 	if (ret)
@@ -183,7 +198,7 @@ int cmd_run(int argc, char **argv)
 	ks_quiet = rs.cfg.quiet;
 	progress_enabled = !rs.cfg.quiet && isatty(STDERR_FILENO);
 	output = rs.cfg.output ? rs.cfg.output : KS_DEFAULT_OUTPUT;
-	if (report__check_writable(output, why, sizeof(why)) < 0) {
+	if (report_file__check(output, why, sizeof(why)) < 0) {
 		fprintf(stderr, "kickstorm run: --output: %s\n", why);
 		return KS_EXIT_USAGE;
 	}
@@ -194,19 +209,14 @@ int cmd_run(int argc, char **argv)
 	if (ret)
 		goto out;
 
-	install_terminate_handlers();
 	clock__utc_now(started, sizeof(started));
 	report__init(&rs.report, &rs.cfg, run__host_json(&rs), started);
 	run__all(&rs);
 	clock__utc_now(finished, sizeof(finished));
-	report__finish(&rs.report, run_signal != 0, finished);
+	report__finish(&rs.report, terminate__requested(), finished);
 
-	/* With the report on stdout, the table goes to stderr so stdout stays JSON. */
-	table__default_options(&table);
-	table__print(rs.report.root, &table, strcmp(output, "-") ? stdout : stderr);
-	/* The table and the notes on stderr that follow it reach a shared terminal or log in order. */
-	fflush(stdout);
-	if (report__write(rs.report.root, output) < 0)
+	run__print(&rs, output);
+	if (report_file__write_json(output, rs.report.root) < 0)
 		ret = KS_EXIT_FAIL;
 	else if (strcmp(output, "-"))
 		ks_note("report written to %s\n", output);

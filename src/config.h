@@ -7,11 +7,17 @@
 #include <stdio.h>
 
 #include "kick_types.h"
+#include "latency.h"
 #include "topology.h"
 #include "util.h"
 
 #define KS_MAX_SCENARIOS 16
 #define KS_MAX_SWEEP 16
+
+/* What `run` prints on stdout after the storms (the report itself is --output). */
+enum run_format { RUN_FORMAT_TEXT, RUN_FORMAT_JSON, RUN_FORMAT_MARKDOWN };
+
+const char *run_format__name(enum run_format f);
 
 struct scenario;
 
@@ -67,6 +73,12 @@ struct ks_config {
 	unsigned nsweep;
 	unsigned repeat;
 	unsigned given;             /* KS_OPT_* set on the command line */
+	/* Presentation only; not part of the report's config. */
+	enum run_format format;
+	bool format_given;
+	bool hist;                  /* a text histogram per scenario after the table */
+	double percentiles[LATENCY_MAX_PERCENTILES];
+	size_t npercentiles;        /* 0 = the table's default columns */
 };
 
 #define KS_DEFAULT_COUNT 2000
@@ -94,6 +106,8 @@ void config__print_run_usage(FILE *out);
 /* Building blocks shared with other subcommands and the fuzz harness. */
 int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse__seconds(const char *s, double min, double max, double *out);
+/* Plain decimal only ("2", "2.5"): no sign, exponent, hex, inf/nan or leading zero. */
+int parse__decimal(const char *s, double min, double max, double *out);
 /* "0-3,8,10-11": ascending, duplicate-free, each below max_cpu. */
 int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigned max_cpu);
 

@@ -35,13 +35,6 @@ static const struct {
 
 _Static_assert(KS_ARRAY_SIZE(cap_table) <= HOSTINFO_MAX_CAPS, "grow HOSTINFO_MAX_CAPS");
 
-static const char *sysfs__root(void)
-{
-	const char *root = getenv("KICKSTORM_SYSFS_ROOT");
-
-	return root && *root ? root : "/sys";
-}
-
 static bool module__loaded(const char *module)
 {
 	char path[512];
@@ -246,6 +239,7 @@ int hostinfo__collect(struct host_facts *f)
 	host__cpuid(f);
 	f->online_cpus = online > 0 ? (unsigned)online : 0;
 	host__apic_virtualization(f);
+	modparams__collect(&f->modparams);
 	host__kvm(f);
 	return 0;
 }
@@ -306,6 +300,7 @@ static json_t *kvm__json(const struct host_facts *f)
 	json_object_set_new(kvm, "tsc_khz", known__int(f->tsc_khz, f->tsc_khz));
 	json_object_set_new(kvm, "vendor_modules", modules__json(f->kvm_modules));
 	json_object_set_new(kvm, "capabilities", caps);
+	json_object_set_new(kvm, "module_parameters", modparams__to_json(&f->modparams));
 	return kvm;
 }
 
@@ -395,6 +390,9 @@ void hostinfo__print(const struct host_facts *f, FILE *out)
 		  *f->hypervisor ? "\")" : "");
 	print__apic(f, out);
 	print__kv(out, "kvm modules:", "%s", *f->kvm_modules ? f->kvm_modules : "none");
+	print__kv(out, "kvm module parameters:", "%s/module/*/parameters (absent: not on this kernel)",
+		  sysfs__root());
+	modparams__print(&f->modparams, out);
 	if (!f->kvm_available) {
 		print__kv(out, "kvm:", "unavailable: %s", f->kvm_unavailable_reason);
 		return;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "modparams.h"
+
 #define HOSTINFO_MAX_CAPS 40
 
 struct host_cap {
@@ -34,6 +36,7 @@ struct host_facts {
 	char apicv_module[16];		/* "kvm_intel", "kvm_amd" or "none" */
 	char kvm_modules[64];		/* loaded kvm_* modules, comma-separated */
 	bool apicv, ipiv, avic, x2avic;
+	struct modparams modparams;	/* halt polling, LAPIC timer advance, APICv/AVIC */
 
 	bool kvm_available;
 	char kvm_unavailable_reason[256];
@@ -64,7 +67,8 @@ long hostinfo__cap(const struct host_facts *f, const char *name);
  *  "kvm": {"available", "reason"? (only when unavailable), "api_version",
  *          "max_vcpus", "nr_vcpus", "nr_memslots", "tsc_khz" (null when
  *          unknown), "vendor_modules": ["kvm_amd", ...],
- *          "capabilities": {"IRQCHIP": n, ...}},
+ *          "capabilities": {"IRQCHIP": n, ...},
+ *          "module_parameters": {"kvm": {"halt_poll_ns": n, ...}, ...}},
  *  "apic_virtualization": {"module", "apicv", "ipiv", "avic", "x2avic",
  *                          "can_post_interrupts"},
  *  "nested_guest", "hypervisor"}

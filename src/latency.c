@@ -204,7 +204,9 @@ static int parse_one_percentile(const char *item, size_t len, double *out)
 {
 	char buf[32], *end;
 
-	if (!len || len >= sizeof(buf) || !(isdigit((unsigned char)*item) || *item == '.'))
+	/* Plain decimals, as every number kickstorm reads: no ".5", "050" or "5.". */
+	if (!len || len >= sizeof(buf) || !isdigit((unsigned char)item[0]) ||
+	    (item[0] == '0' && len > 1 && isdigit((unsigned char)item[1])) || item[len - 1] == '.')
 		return -1;
 	memcpy(buf, item, len);
 	buf[len] = '\0';
@@ -226,8 +228,8 @@ int latency__parse_percentiles(const char *list, double *out, size_t *n, char *w
 		double v;
 
 		if (*n == LATENCY_MAX_PERCENTILES) {
-			ks_format(why, why_len, "--percentiles '%s': more than %d percentiles",
-				  list, LATENCY_MAX_PERCENTILES);
+			ks_format(why, why_len, "--percentiles '%s': more than %d percentiles (allowed: 1-%d)",
+				  list, LATENCY_MAX_PERCENTILES, LATENCY_MAX_PERCENTILES);
 			return -1;
 		}
 		if (parse_one_percentile(p, len, &v) < 0) {
@@ -238,7 +240,8 @@ int latency__parse_percentiles(const char *list, double *out, size_t *n, char *w
 		}
 		for (size_t i = 0; i < *n; i++) {
 			if (out[i] == v) {
-				ks_format(why, why_len, "--percentiles '%s': %g is listed twice", list, v);
+				ks_format(why, why_len, "--percentiles '%s': %g is listed twice (allowed: each once)",
+				  list, v);
 				return -1;
 			}
 		}

@@ -2,13 +2,8 @@
 #include "report.h"
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void report__init(struct report *r, const struct ks_config *cfg, json_t *host, const char *started_at)
 {
@@ -112,106 +107,4 @@ void report__release(struct report *r)
 	json_decref(r->scenarios);
 	json_decref(r->root);
 	r->root = r->scenarios = NULL;
-}
-
-/* A device or FIFO (/dev/stdout, a pipe) cannot be replaced by rename: write into it. */
-static bool is_special_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-}
-
-static void temp_path_for(const char *path, char *buf, size_t len)
-{
-	ks_format(buf, len, "%s.tmp.XXXXXX", path);
-}
-
-int report__check_writable(const char *path, char *why, size_t why_len)
-{
-	char tmp[4096];
-	int fd;
-
-	if (!strcmp(path, "-"))
-		return 0;
-	if (is_special_file(path)) {
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			ks_format(why, why_len, "cannot write the report %s: %s", path, strerror(errno));
-			return -1;
-		}
-		close(fd);
-		return 0;
-	}
-	temp_path_for(path, tmp, sizeof(tmp));
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ks_format(why, why_len, "cannot write the report %s: %s", path, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(tmp);
-	return 0;
-}
-
-static int dump_to_fd(const json_t *root, int fd, const char *what)
-{
-	FILE *f = fdopen(fd, "w");
-	int err = 0;
-
-	if (!f) {
-		ks_error_errno(errno, "cannot write %s", what);
-		close(fd);
-		return -1;
-	}
-	if (json_dumpf(root, f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', f) == EOF ||
-	    fflush(f) == EOF)
-		err = errno ? errno : EIO;
-	if (!err && fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
-		err = errno;
-	if (fclose(f) == EOF && !err)
-		err = errno;
-	if (err) {
-		ks_error_errno(err, "cannot write %s", what);
-		return -1;
-	}
-	return 0;
-}
-
-int report__write(const json_t *root, const char *path)
-{
-	char tmp[4096];
-	int fd;
-
-	if (strcmp(path, "-") && is_special_file(path)) {
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			ks_error_errno(errno, "cannot write the report %s", path);
-			return -1;
-		}
-		return dump_to_fd(root, fd, path);
-	}
-	if (!strcmp(path, "-")) {
-		if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
-		    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
-			ks_error_errno(errno, "cannot write the report to stdout");
-			return -1;
-		}
-		return 0;
-	}
-	temp_path_for(path, tmp, sizeof(tmp));
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ks_error_errno(errno, "cannot write the report %s", path);
-		return -1;
-	}
-	fchmod(fd, 0644);
-	/* Readers see the old report or the whole new one, never a truncated file. */
-	if (dump_to_fd(root, fd, tmp) < 0 || rename(tmp, path) < 0) {
-		if (errno)
-			ks_error_errno(errno, "cannot write the report %s", path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
 }

@@ -27,12 +27,5 @@ void report__release(struct report *r);
 /* JSON of one result; also used by tests. */
 json_t *report__scenario_json(const struct scenario_result *res, const struct tsc_clock *clock);
 
-/*
- * Checks that a report can be written at path before anything runs: creates
- * and removes a temporary file beside it. 0, or -1 with the reason in why.
- */
-int report__check_writable(const char *path, char *why, size_t why_len);
-/* Writes atomically (temporary file in the same directory, fsync, rename); "-" is stdout. */
-int report__write(const json_t *root, const char *path);
 
 #endif

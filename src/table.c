@@ -94,6 +94,7 @@ static size_t optional_column(struct grid *t, bool wanted, const char *head, enu
 static void add_columns(struct grid *t, const struct needs *nd, const struct table_options *o,
 			struct columns *c)
 {
+	bool has_max = false;
 	char name[32], head[48];
 
 	c->scenario = grid__column(t, "scenario", GRID_LEFT);
@@ -113,7 +114,10 @@ static void add_columns(struct grid *t, const struct needs *nd, const struct tab
 		ks_format(head, sizeof(head), "%s us", name);
 		c->pct[i] = grid__column(t, head, GRID_RIGHT);
 	}
-	c->max = grid__column(t, "max us", GRID_RIGHT);
+	/* Percentile 100 is the maximum: one column, not two alike. */
+	for (size_t i = 0; i < o->npercentiles; i++)
+		has_max |= o->percentiles[i] >= 100.0;
+	c->max = optional_column(t, !has_max, "max us", GRID_RIGHT);
 	c->path = grid__column(t, "path", GRID_LEFT);
 }
 

@@ -18,6 +18,7 @@ enum ks_exit {
 	KS_EXIT_FAIL = 1,      /* a lost request (run) or a regression (compare) */
 	KS_EXIT_USAGE = 2,     /* bad option, bad value or unreadable input */
 	KS_EXIT_SKIP = 77,     /* the host cannot run it */
+	KS_EXIT_SIGHUP = 129,
 	KS_EXIT_SIGINT = 130,
 	KS_EXIT_SIGTERM = 143,
 };

@@ -57,13 +57,33 @@ ks_run_status() {
 ks_explain_report() {
 	local prev="" report=""
 	for arg in "$@"; do
-		[ "$prev" = --output ] && report=$arg
+		case $prev in --output | -o) report=$arg ;; esac
 		prev=$arg
 	done
 	[ -f "$report" ] && jq -c '.scenarios[]? | {name, counts, kicks, error,
 		max_wait_ms: ((.scheduling.max_waited_ns // 0) / 1e6), stopped_ns: .scheduling.stopped_ns}' \
 		"$report" 2>/dev/null | sed 's/^/#   /'
 	return 0
+}
+
+# ks_wait_until SECONDS COMMAND...: polls until the command succeeds; false after SECONDS.
+ks_wait_until() {
+	local limit=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ks_wait_pid PID SECONDS: waits for a background child and leaves its exit
+# status in ks_status; one still running after SECONDS is killed (137), so a
+# hang fails the test instead of stalling it.
+ks_wait_pid() {
+	ks_wait_until "$2" eval "! kill -0 $1 2>/dev/null" || kill -KILL "$1" 2>/dev/null
+	ks_status=0
+	wait "$1" 2>/dev/null || ks_status=$?
 }
 
 ks_finish() {

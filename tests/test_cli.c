@@ -111,6 +111,21 @@ static void bad_values_exit_2(void **state)
 		{ "--scenario", "nope" }, { "--scenario", "signal,nope" }, { "--scenario", "" },
 		{ "--seed", "-1" }, { "--repeat", "0" }, { "--output", "" },
 		{ "--sweep-vcpus", "0" }, { "--sweep-vcpus", "1,1" },
+		/* Empty list items are mistakes, not skipped. */
+		{ "--scenario", "," }, { "--scenario", "signal," }, { "--scenario", ",signal" },
+		{ "--scenario", "signal,,msi" }, { "--cpus", "1,,2" }, { "--cpus", ",0" },
+		{ "--sweep-vcpus", "1,,2" }, { "--sweep-vcpus", "2," },
+		/* Numbers are plain decimals: no hex, octal-looking, exponent or bare point. */
+		{ "--duration", "0x10" }, { "--count", "0x10" }, { "--count", "010" },
+		{ "--vcpus", "08" }, { "--duration", "1e1" }, { "--duration", "inf" },
+		{ "--duration", "00.5" }, { "--duration", ".5" }, { "--duration", "5." },
+		{ "--duration", "+5" }, { "--duration", "5ms" }, { "--deadline", "0x0a" },
+		{ "--percentiles", "" }, { "--percentiles", "0" }, { "--percentiles", "100.1" },
+		{ "--percentiles", ".5" }, { "--percentiles", "50,50" }, { "--percentiles", "50," },
+		{ "--percentiles", "1,2,3,4,5,6,7,8,9,10,11,12,13" }, { "--percentiles", "0x32" },
+		{ "--percentiles", "050" }, { "--percentiles", "5." },
+		{ "--percentiles", "-1" }, { "--format", "html" }, { "--format", "" },
+		{ "--lost-after", "0" }, { "--lost-after", "3600001" }, { "--lost-after", "1e3" },
 	};
 
 	(void)state;
@@ -131,6 +146,102 @@ static void structural_errors_exit_2(void **state)
 	assert_int_equal(parse("stray", NULL), KS_EXIT_USAGE);
 	assert_int_equal(parse("--burst", "4", NULL), KS_EXIT_USAGE);
 	assert_int_equal(parse("--rate", "1000", "--burst", "4", NULL), 0);
+	/* JSON or markdown on stdout, and the report there too: one of them. */
+	assert_int_equal(parse("--format", "json", "--output", "-", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("--format", "markdown", "-o", "-", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("--format", "text", "--output", "-", NULL), 0);
+	/* A request cannot be lost before it is late. */
+	assert_int_equal(parse("--lost-after", "5", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("--lost-after", "50", "--deadline", "51", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("--lost-after", "50", "--deadline", "50", NULL), 0);
+	assert_int_equal(parse("-Z", NULL), KS_EXIT_USAGE);
+	assert_int_equal(parse("-c", NULL), KS_EXIT_USAGE);
+}
+
+static void short_options_are_the_long_ones(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("-s", "msi,irqfd", "-n", "4", "-c", "10", "-D", "2", "-o", "x.json",
+			       "-q", NULL), 0);
+	assert_int_equal(cfg.nscenarios, 2);
+	assert_string_equal(cfg.scenarios[0]->name, "msi");
+	assert_string_equal(cfg.scenarios[1]->name, "irqfd");
+	assert_int_equal(cfg.vcpus, 4);
+	assert_int_equal(cfg.count, 10);
+	assert_true(cfg.duration_s > 1.99 && cfg.duration_s < 2.01);
+	assert_string_equal(cfg.output, "x.json");
+	assert_true(cfg.quiet);
+	/* Clustered and attached forms, as getopt allows. */
+	assert_int_equal(parse("-qc5", "-n2", NULL), 0);
+	assert_true(cfg.quiet);
+	assert_int_equal(cfg.count, 5);
+	assert_int_equal(cfg.vcpus, 2);
+	assert_int_equal(parse("-h", NULL), -1);
+	assert_int_equal(parse("--help", NULL), -1);
+}
+
+static void output_options_are_stored(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(NULL), 0);
+	assert_int_equal(cfg.format, RUN_FORMAT_TEXT);
+	assert_false(cfg.hist);
+	assert_int_equal(cfg.npercentiles, 0);
+	assert_int_equal(parse("--hist", "--format", "markdown", "--percentiles", "50,90,99,99.9",
+			       NULL), 0);
+	assert_true(cfg.hist);
+	assert_int_equal(cfg.format, RUN_FORMAT_MARKDOWN);
+	assert_int_equal(cfg.npercentiles, 4);
+	assert_true(cfg.percentiles[0] == 50 && cfg.percentiles[2] == 99);
+	assert_true(cfg.percentiles[3] > 99.89 && cfg.percentiles[3] < 99.91);
+	assert_int_equal(parse("--format", "json", NULL), 0);
+	assert_int_equal(cfg.format, RUN_FORMAT_JSON);
+	assert_string_equal(run_format__name(cfg.format), "json");
+	assert_int_equal(parse("--percentiles", "0.1,1,10,25,50,75,90,99.99", NULL), 0);
+	assert_int_equal(cfg.npercentiles, 8);
+}
+
+static void lost_after_defaults_and_reaches_the_report(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(parse(NULL), 0);
+	assert_int_equal(cfg.lost_after_ms, KS_DEFAULT_LOST_AFTER_MS);
+	assert_int_equal(parse("--lost-after", "2500", NULL), 0);
+	assert_int_equal(cfg.lost_after_ms, 2500);
+	/* A deadline past the default window moves the window with it. */
+	assert_int_equal(parse("--deadline", "5000", NULL), 0);
+	assert_int_equal(cfg.lost_after_ms, 5000);
+	assert_int_equal(parse("--lost-after", "3600000", NULL), 0);
+	j = config__to_json(&cfg);
+	assert_int_equal(json_integer_value(json_object_get(j, "lost_after_ms")), 3600000);
+	json_decref(j);
+}
+
+static void plain_decimals_only(void **state)
+{
+	double v = -1;
+	uint64_t u = 7;
+
+	(void)state;
+	assert_int_equal(parse__decimal("2.5", 0, 10, &v), 0);
+	assert_true(v == 2.5);
+	assert_int_equal(parse__decimal("0.001", 0, 10, &v), 0);
+	assert_int_equal(parse__decimal("0", 0, 10, &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(parse__decimal("0x1", 0, 10, &v), -1);
+	assert_int_equal(parse__decimal("1e0", 0, 10, &v), -1);
+	assert_int_equal(parse__decimal("nan", 0, 10, &v), -1);
+	assert_int_equal(parse__decimal("11", 0, 10, &v), -1);
+	assert_int_equal(parse__seconds("3s", 0, 10, &v), 0);
+	assert_true(v == 3);
+	assert_int_equal(parse__seconds("3ss", 0, 10, &v), -1);
+	assert_int_equal(parse__seconds("s", 0, 10, &v), -1);
+	assert_int_equal(parse__u64("0", 0, 10, &u), 0);
+	assert_int_equal(u, 0);
+	assert_int_equal(parse__u64("00", 0, 10, &u), -1);
+	assert_int_equal(parse__u64("07", 0, 10, &u), -1);
 }
 
 static void cpu_lists_parse_ranges(void **state)
@@ -174,6 +285,10 @@ int main(void)
 		cmocka_unit_test(structural_errors_exit_2),
 		cmocka_unit_test(cpu_lists_parse_ranges),
 		cmocka_unit_test(scenario_all_expands_the_registry),
+		cmocka_unit_test(short_options_are_the_long_ones),
+		cmocka_unit_test(output_options_are_stored),
+		cmocka_unit_test(lost_after_defaults_and_reaches_the_report),
+		cmocka_unit_test(plain_decimals_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The JSON report: round trip through text, and atomic writes that never leave a partial file. */
+/* The JSON report: round trip through text and the contract fields (file writing: test_report_file.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +7,8 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "report.h"
@@ -122,68 +119,11 @@ static void report_has_the_contract_fields(void **state)
 	report__release(&rep);
 }
 
-static unsigned entries_in(const char *dir)
-{
-	DIR *d = opendir(dir);
-	unsigned n = 0;
-
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
-
-static void write_is_atomic_and_complete(void **state)
-{
-	char dir[] = "/tmp/kickstorm-report-test.XXXXXX", path[256], why[256];
-	json_t *doc = json_pack("{s:i, s:s}", "schema_version", 1, "x", "first");
-	json_error_t err;
-
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/r.json", dir);
-	assert_int_equal(report__check_writable(path, why, sizeof(why)), 0);
-	assert_int_equal(entries_in(dir), 0);
-	assert_int_equal(report__write(doc, path), 0);
-	json_object_set_new(doc, "x", json_string("second"));
-	assert_int_equal(report__write(doc, path), 0);
-	/* Only the report itself: no temporary file is left behind. */
-	assert_int_equal(entries_in(dir), 1);
-	json_t *back = json_load_file(path, 0, &err);
-	assert_non_null(back);
-	assert_string_equal(json_string_value(json_object_get(back, "x")), "second");
-	json_decref(back);
-
-	/* A report that cannot be written fails without touching the old one. */
-	chmod(dir, 0500);
-	if (geteuid() != 0) {
-		assert_int_equal(report__write(doc, path), -1);
-		assert_int_equal(entries_in(dir), 1);
-	}
-	chmod(dir, 0700);
-	unlink(path);
-	rmdir(dir);
-	json_decref(doc);
-}
-
-static void unwritable_paths_are_refused_up_front(void **state)
-{
-	char why[256] = "";
-
-	(void)state;
-	assert_int_equal(report__check_writable("/nonexistent-kickstorm/r.json", why, sizeof(why)), -1);
-	assert_non_null(strstr(why, "/nonexistent-kickstorm/r.json"));
-	assert_int_equal(report__check_writable("-", why, sizeof(why)), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(scenario_round_trips_through_text),
 		cmocka_unit_test(report_has_the_contract_fields),
-		cmocka_unit_test(write_is_atomic_and_complete),
-		cmocka_unit_test(unwritable_paths_are_refused_up_front),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,8 +36,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Whatever it accepts must be within the documented ranges. */
 	if (ret == 0 && (cfg.vcpus < 1 || cfg.vcpus > KS_MAX_VCPUS || cfg.senders < 1 ||
 			 cfg.senders > KS_MAX_SENDERS || cfg.nscenarios < 1 ||
-			 (cfg.burst > 1 && !cfg.rate_hz) || cfg.deadline_ms < 1))
+			 (cfg.burst > 1 && !cfg.rate_hz) || cfg.deadline_ms < 1 ||
+			 cfg.lost_after_ms < cfg.deadline_ms || cfg.lost_after_ms > 3600000 ||
+			 cfg.npercentiles > LATENCY_MAX_PERCENTILES || cfg.format > RUN_FORMAT_MARKDOWN))
 		abort();
+	for (size_t i = 0; ret == 0 && i < cfg.npercentiles; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!(cfg.percentiles[i] > 0 && cfg.percentiles[i] <= 100) ||
+			    cfg.percentiles[i] == cfg.percentiles[j])
+				abort();
 	free(copy);
 	return 0;
 }

@@ -15,12 +15,17 @@ served='[.scenarios[] | select(.latency_ns != null and .delivery.path != "not_ap
 # SIGSTOP for 0.4 s in the middle of a closed-loop storm with a 100 ms
 # deadline. A request in flight when the stop hits is observed after it:
 # late, not lost. Whether one is in flight is up to timing, so a few tries.
+sender_running() {
+	grep -qs '^ks-sender' /proc/"$1"/task/*/comm
+}
 stop_run() {
 	local report=$1 pid status=0
 	"$KICKSTORM" run --scenario msi --gap 0 --deadline 100 --duration 2 \
 		--output "$report" >/dev/null 2>"$KS_TMP/stop-stderr" &
 	pid=$!
-	sleep 1
+	# Stop it inside the storm, not while a loaded host is still setting up.
+	ks_wait_until 60 sender_running "$pid"
+	sleep .3
 	kill -STOP "$pid"
 	sleep .4
 	kill -CONT "$pid"

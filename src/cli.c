@@ -262,7 +262,7 @@ static int parse_sweep(struct ks_config *cfg, const char *list)
 enum {
 	OPT_SENDERS = 256, OPT_RATE, OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE,
 	OPT_GAP, OPT_DEADLINE, OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_SWEEP, OPT_REPEAT,
-	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER,
+	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER, OPT_TRACE, OPT_TRACE_THRESHOLD,
 	OPT_SCENARIO = 's', OPT_VCPUS = 'n', OPT_DURATION = 'D', OPT_COUNT = 'c',
 	OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_HELP = 'h',
 };
@@ -294,6 +294,8 @@ static const struct option run_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "sweep-vcpus", required_argument, NULL, OPT_SWEEP },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "trace-threshold", required_argument, NULL, OPT_TRACE_THRESHOLD },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -316,6 +318,8 @@ static const struct {
 	{ OPT_DEADLINE, KS_OPT_DEADLINE, "--deadline" },
 	{ OPT_LOST_AFTER, KS_OPT_LOST_AFTER, "--lost-after" },
 	{ OPT_SWEEP, KS_OPT_SWEEP_VCPUS, "--sweep-vcpus" },
+	{ OPT_TRACE, KS_OPT_TRACE, "--trace" },
+	{ OPT_TRACE_THRESHOLD, KS_OPT_TRACE, "--trace-threshold" },
 };
 
 const char *config__option_name(enum ks_option o)
@@ -406,6 +410,11 @@ static int parse_one(struct ks_config *cfg, int opt)
 		break;
 	case OPT_SEED: U64_OPTION("--seed", seed, 0, INT64_MAX, "0-9223372036854775807"); break;
 	case OPT_REPEAT: U64_OPTION("--repeat", repeat, 1, 1000, "1-1000"); break;
+	case OPT_TRACE: cfg->trace = true; break;
+	case OPT_TRACE_THRESHOLD:
+		U64_OPTION("--trace-threshold", trace_threshold_us, 1, 60000000, "1-60000000 us");
+		cfg->trace = true;
+		break;
 	case OPT_DURATION:
 		if (parse__seconds(optarg, 0.001, 86400, &cfg->duration_s) < 0)
 			return usage_error("--duration", optarg, "0.001-86400 seconds");
@@ -544,6 +553,10 @@ void config__print_run_usage(FILE *out)
 	      "      --seed N             seed for randomised gaps (default 1)\n"
 	      "      --sweep-vcpus LIST   broadcast: run at each vCPU count, e.g. 1,2,4,8\n"
 	      "      --repeat N           repeat every scenario N times (default 1)\n"
+	      "      --trace              where each kick's time goes, from kernel tracepoints\n"
+	      "                           (root, tracefs; signal, msi, irqfd, ipi)\n"
+	      "      --trace-threshold US keep the raw events around the slowest kick over US\n"
+	      "                           in a file beside the report (implies --trace)\n"
 	      "  -o, --output FILE        JSON report path, - for stdout (default kickstorm-report.json)\n"
 	      "      --format FORMAT      what stdout shows: text (the table, default), json or markdown\n"
 	      "      --hist               a text latency histogram per scenario after the table\n"
@@ -564,7 +577,7 @@ json_t *config__to_json(const struct ks_config *cfg)
 	for (unsigned i = 0; i < cfg->nsweep; i++)
 		json_array_append_new(sweep, json_integer(cfg->sweep_vcpus[i]));
 	return json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
-			 " s:i, s:o, s:s, s:I, s:o, s:i}",
+			 " s:i, s:o, s:s, s:I, s:o, s:i, s:b, s:o}",
 			 "scenarios", names, "vcpus", cfg->vcpus, "senders", cfg->senders,
 			 "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
 			 "rate_hz", (json_int_t)cfg->rate_hz, "burst", cfg->burst,
@@ -575,5 +588,8 @@ json_t *config__to_json(const struct ks_config *cfg)
 			 "gap_ns", (json_int_t)cfg->gap_ns, "deadline_ms", cfg->deadline_ms,
 			 "lost_after_ms", cfg->lost_after_ms,
 			 "cpus", cpus, "placement", placement__name(cfg->placement),
-			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep, "repeat", cfg->repeat);
+			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep, "repeat", cfg->repeat,
+			 "trace", cfg->trace,
+			 "trace_threshold_us", cfg->trace_threshold_us ?
+				json_integer((json_int_t)cfg->trace_threshold_us) : json_null());
 }

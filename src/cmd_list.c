@@ -22,6 +22,8 @@ int cmd_list(int argc, char **argv)
 		printf("%s\n    %s\n    latency: %s\n", sc->name, sc->summary, sc->latency);
 		for (const struct scenario_param *p = sc->params; p && p->option; p++)
 			printf("    %-16s %s\n", p->option, p->help);
+		if (sc->flags & SCENARIO_TRACEABLE)
+			printf("    %-16s %s\n", "--trace", "where each kick's time goes, from kernel tracepoints");
 		if (scenario_registry[i + 1])
 			putchar('\n');
 	}

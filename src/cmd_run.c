@@ -11,6 +11,9 @@
 #include "scenario.h"
 #include "table.h"
 #include "terminate.h"
+#include "trace.h"
+#include "trace_table.h"
+#include "tracer.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -36,6 +39,7 @@ static void print_progress(const char *scenario, uint64_t done, uint64_t total, 
 struct run_state {
 	struct ks_config cfg;
 	struct host_env env;
+	struct tracer tracer;
 	struct report report;
 	uint64_t lost;
 	unsigned failed;
@@ -50,6 +54,7 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 	if (host_env__context(&rs->env, &rs->cfg, nvcpus, terminate__flag(), &ctx) < 0)
 		return -1;
 	ctx.progress = print_progress;
+	ctx.tracer = &rs->tracer;
 	scenario_result__init(&res, sc);
 	if (sc->supported && !sc->supported(&ctx, why, sizeof(why))) {
 		snprintf(res.error, sizeof(res.error), "not available on this host: %s", why);
@@ -99,6 +104,7 @@ static json_t *run__host_json(struct run_state *rs)
 	json_t *host = hostinfo__to_json(&rs->env.host);
 
 	json_object_set_new(host, "topology", topology__to_json(rs->env.topo));
+	json_object_set_new(host, "trace", tracer__host_json(&rs->tracer));
 	json_object_set_new(host, "tsc", json_pack("{s:I, s:s, s:I}",
 						   "khz", (json_int_t)rs->env.clock.khz,
 						   "source", rs->env.clock.source,
@@ -176,6 +182,7 @@ static void run__print(const struct run_state *rs, const char *output)
 			fputc('\n', out);
 			hist_text__print(rs->report.root, NULL, table.format == GRID_MARKDOWN, out);
 		}
+		trace_table__print(rs->report.root, NULL, table.format == GRID_MARKDOWN, out);
 	}
 	/* The table and the notes on stderr that follow it reach a shared terminal or log in order. */
 	fflush(stdout);
@@ -203,6 +210,10 @@ int cmd_run(int argc, char **argv)
 		return KS_EXIT_USAGE;
 	}
 	scenario__warn_unshaped(&rs.cfg);
+	/* Before the VMs and threads it follows exist. */
+	tracer__open(&rs.tracer, &rs.cfg, output);
+	if (rs.tracer.session)
+		terminate__at_exit(trace__cleanup_signal_safe);
 	ret = host_env__open(&rs.env, &rs.cfg);
 	if (!ret)
 		ret = run__check_vcpus(&rs);
@@ -224,6 +235,7 @@ int cmd_run(int argc, char **argv)
 		ret = run__exit_status(&rs);
 	report__release(&rs.report);
 out:
+	tracer__close(&rs.tracer);
 	host_env__close(&rs.env);
 	return ret;
 }

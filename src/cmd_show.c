@@ -2,6 +2,7 @@
 /* `kickstorm show REPORT`: the table (and histograms) of any report, v1 or v2. */
 #include "commands.h"
 #include "hist_text.h"
+#include "trace_table.h"
 #include "report_groups.h"
 #include "report_read.h"
 #include "table.h"
@@ -177,6 +178,7 @@ int cmd_show(int argc, char **argv)
 		fputc('\n', stdout);
 		hist_text__print(root, c.table.scenario, c.table.format == GRID_MARKDOWN, stdout);
 	}
+	trace_table__print(root, c.table.scenario, c.table.format == GRID_MARKDOWN, stdout);
 	json_decref(root);
 	if (fflush(stdout) == EOF) {
 		ks_error("cannot write to standard output");

@@ -39,6 +39,7 @@ enum ks_option {
 	KS_OPT_DEADLINE = 1u << 9,
 	KS_OPT_LOST_AFTER = 1u << 10,
 	KS_OPT_SWEEP_VCPUS = 1u << 11,
+	KS_OPT_TRACE = 1u << 12,        /* scenarios with SCENARIO_TRACEABLE */
 };
 
 /* "--protocol" for KS_OPT_PROTOCOL. */
@@ -73,6 +74,9 @@ struct ks_config {
 	unsigned nsweep;
 	unsigned repeat;
 	unsigned given;             /* KS_OPT_* set on the command line */
+	/* --trace: kernel events of every traceable scenario, cut into stages. */
+	bool trace;
+	uint64_t trace_threshold_us;    /* keep the raw events around a slower kick; 0 = never */
 	/* Presentation only; not part of the report's config. */
 	enum run_format format;
 	bool format_given;

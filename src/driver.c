@@ -3,6 +3,7 @@
 #include "classify.h"
 #include "observation.h"
 #include "storm.h"
+#include "tracer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,16 +82,20 @@ int driver__start_engine(struct scenario_run *run, struct engine *e)
 	return 0;
 }
 
-/* The measurement, framed by the KVM stats it is judged on. */
+/* The measurement, framed by the KVM stats it is judged on, and traced when asked. */
 static int driver__measure(struct scenario_run *run)
 {
+	struct tracer *tracer = run->ctx->tracer;
 	int ret;
 
+	run->log_kicks = tracer__wants(tracer, run) && tracer__begin(tracer, run) == 0;
 	if (run->engine)
 		engine__snapshot_before(run->engine);
 	ret = run->sc->measure ? run->sc->measure(run) : storm__run(run);
 	if (run->engine)
 		engine__snapshot_after(run->engine);
+	if (run->log_kicks)
+		tracer__end(tracer, run);
 	return ret;
 }
 
@@ -138,6 +143,7 @@ stop:
 out:
 	json_decref(run.summary.senders);
 	json_decref(run.summary.threads);
+	kick_log__release(&run.kicks);
 	free(run.state);
 	if (res->error[0])
 		ret = -1;

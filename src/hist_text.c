@@ -69,18 +69,10 @@ static void print_entry(const struct report_groups *gs, const struct report_grou
 {
 	const json_t *sc = report_groups__entry(gs, g, j);
 	const json_t *lat = json_object_get(sc, "latency_ns");
-	const char *target = json_string_value(json_object_get(g->params, "target_state"));
-	const char *proto = json_string_value(json_object_get(g->params, "protocol"));
+	char label[512];
 
-	fprintf(out, "%s%s", markdown ? "```\n" : "", g->name);
-	if (target)
-		fprintf(out, ", target %s", target);
-	if (proto)
-		fprintf(out, ", protocol %s", proto);
-	if (g->varying[0])
-		fprintf(out, ", %s", g->varying);
-	if (g->n > 1)
-		fprintf(out, ", repetition %zu", j + 1);
+	report_groups__label(g, j, label, sizeof(label));
+	fprintf(out, "%s%s", markdown ? "```\n" : "", label);
 	if (latency__of(lat)) {
 		fprintf(out, ": latency in ns, %lld samples\n",
 			(long long)json_integer_value(json_object_get(lat, "count")));

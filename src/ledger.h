@@ -92,6 +92,17 @@ struct ledger_pub {
 };
 
 /*
+ * Told of each request as it is served (delivered, late or coalesced; a
+ * lost request served after its loss window is not), with its record and
+ * the observation that served it: how a tracer learns which kicks to
+ * explain. Called on the stream owner's thread; it must not block.
+ */
+struct ledger_watch {
+	void (*served)(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o);
+	void *arg;
+};
+
+/*
  * Sequences (served, resolved] were declared lost and are not yet served;
  * (resolved, published] are pending. The ring keeps the records of
  * (kept, published], kept >= served, so a lost request can still be timed
@@ -106,6 +117,7 @@ struct ledger_stream {
 	uint64_t kept;
 	const struct ledger_rules *rules;
 	struct ledger_tally *tally;
+	const struct ledger_watch *watch;       /* NULL: nobody watches */
 };
 
 void ledger_tally__init(struct ledger_tally *t);

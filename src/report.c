@@ -88,6 +88,8 @@ json_t *report__scenario_json(const struct scenario_result *res, const struct ts
 			    json_pack("{s:s, s:s}", "path", "unknown", "reason", "the scenario did not run"));
 	json_object_set(o, "placement", res->placement ? res->placement : json_null());
 	json_object_set_new(o, "details", res->extra ? json_incref(res->extra) : json_object());
+	if (res->trace)
+		json_object_set(o, "trace", res->trace);
 	return o;
 }
 

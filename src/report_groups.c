@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,4 +373,21 @@ void report_groups__release_sweeps(struct sweeps *sw)
 	}
 	free(sw->sweep);
 	memset(sw, 0, sizeof(*sw));
+}
+
+void report_groups__label(const struct report_group *g, size_t j, char *buf, size_t len)
+{
+	const char *target = json_string_value(json_object_get(g->params, "target_state"));
+	const char *proto = json_string_value(json_object_get(g->params, "protocol"));
+	size_t n = 0;
+
+	n += (size_t)snprintf(buf + n, len - n, "%s", g->name);
+	if (target && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", target %s", target);
+	if (proto && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", protocol %s", proto);
+	if (g->varying[0] && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", %s", g->varying);
+	if (g->n > 1 && n < len)
+		snprintf(buf + n, len - n, ", repetition %zu", j + 1);
 }

@@ -46,6 +46,8 @@ const json_t *report_groups__entry(const struct report_groups *gs, const struct 
  */
 double report_groups__median(const struct report_groups *gs, const struct report_group *g,
 			     double (*metric)(const json_t *sc, const void *arg), const void *arg);
+/* "msi, target halted, protocol naive, vcpus=4, repetition 2": what repetition j of g is. */
+void report_groups__label(const struct report_group *g, size_t j, char *buf, size_t len);
 /* true when name is one of the comma-separated list (NULL: every name). */
 bool report_groups__name_in(const char *name, const char *list);
 

@@ -16,6 +16,7 @@
 #include "histogram.h"
 #include "hostinfo.h"
 #include "kick_counts.h"
+#include "kick_log.h"
 #include "ledger.h"
 #include "topology.h"
 
@@ -23,6 +24,8 @@ struct scenario_param {
 	const char *option;     /* "--protocol" */
 	const char *help;
 };
+
+struct tracer;
 
 /* What every scenario run gets. */
 struct scenario_ctx {
@@ -35,6 +38,7 @@ struct scenario_ctx {
 	struct placement_plan plan;
 	const atomic_bool *interrupted; /* SIGINT/SIGTERM seen: wind down, keep what was measured */
 	void (*progress)(const char *scenario, uint64_t done, uint64_t total, double elapsed_s);
+	struct tracer *tracer;          /* --trace; NULL when the run is not traced */
 };
 
 /* What every scenario run produces; report.c turns it into JSON. */
@@ -49,6 +53,7 @@ struct scenario_result {
 	json_t *delivery;
 	json_t *placement;
 	json_t *extra;                  /* scenario-specific, reported under "details" */
+	json_t *trace;                  /* --trace: where the time went; NULL when not traced */
 	bool completed;
 	bool interrupted;
 	char error[320];
@@ -76,6 +81,8 @@ struct scenario_run {
 	void *state;                    /* sc->state_size bytes, zeroed */
 	struct storm_summary summary;   /* the senders' placement and waits, for the report */
 	const bool *targets;            /* vCPUs the delivery path is judged over; NULL: all */
+	bool log_kicks;                 /* --trace: fill kicks as requests are served */
+	struct kick_log kicks;          /* the served kicks, for the tracer */
 };
 
 
@@ -85,6 +92,7 @@ enum scenario_flags {
 	SCENARIO_HOST_OBSERVER = 1u << 2, /* the vCPU threads look at the requests, under --protocol */
 	SCENARIO_GUEST_TSC = 1u << 3,     /* the guest timestamps observations: TSC offsets must be known */
 	SCENARIO_SWEEP_VCPUS = 1u << 4,   /* --sweep-vcpus runs it once per vCPU count */
+	SCENARIO_TRACEABLE = 1u << 5,     /* --trace can follow its kicks (each served one is logged) */
 };
 
 /* What a scenario's latency_ns is a distribution of (the report's "measures"). */
@@ -131,6 +139,8 @@ const char *scenario__name(const struct scenario *s);
 const char *scenario__names_help(void);
 /* "kick", "floor", "ioctl": the report's measures.kind. */
 const char *scenario__measures_name(enum scenario_measures m);
+/* The KS_OPT_* that shape it: its own, and those its flags imply (--trace). */
+unsigned scenario__options(const struct scenario *s);
 /*
  * One line on stderr for every option given on the command line that shapes
  * none of the chosen scenarios, naming those it does shape.

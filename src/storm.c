@@ -51,6 +51,7 @@ static struct storm_sender *sender__create(struct storm *st, unsigned id)
 		struct storm_target *t = &s->targets[i];
 		unsigned v = st->cfg->pattern == PATTERN_ONE_TO_ONE ? id % nvcpus : i;
 
+		t->sender = s;
 		t->vcpu = &e->vm.vcpus[v];
 		t->slot = &t->vcpu->mb->slot[id];
 		/*
@@ -61,7 +62,11 @@ static struct storm_sender *sender__create(struct storm *st, unsigned id)
 		ledger_stream__init(&t->stream, &st->rules, &s->tally, sender__records(st, s->ntargets),
 				    __atomic_load_n(&t->slot->pub_seq, __ATOMIC_RELAXED));
 		t->obs_read = __atomic_load_n(&t->slot->obs_count, __ATOMIC_ACQUIRE);
+		t->watch = (struct ledger_watch){ .served = sender__log_served, .arg = t };
+		t->stream.watch = st->log_kicks ? &t->watch : NULL;
 	}
+	if (st->log_kicks)
+		kick_log__init(&s->log, kick_log__capacity(st->count, st->cfg->senders));
 	return s;
 }
 
@@ -70,6 +75,7 @@ static void sender__destroy(struct storm_sender *s)
 	for (unsigned i = 0; i < s->ntargets; i++)
 		ledger_stream__release(&s->targets[i].stream);
 	free(s->targets);
+	kick_log__release(&s->log);
 	ledger_tally__release(&s->tally);
 	free(s);
 }
@@ -133,8 +139,10 @@ static void storm__stop(void *arg, enum monitor_stop how)
 }
 
 /* Merges the senders' ledgers and kicks into res; every stream is finished first. */
-static void storm__collect(struct storm *st, struct scenario_result *res, struct storm_summary *sum)
+static void storm__collect(struct storm *st, struct scenario_run *run)
 {
+	struct scenario_result *res = run->res;
+	struct storm_summary *sum = &run->summary;
 	uint64_t log_overruns = 0, stall_max = 0;
 	int first_error = 0;
 
@@ -147,6 +155,8 @@ static void storm__collect(struct storm *st, struct scenario_result *res, struct
 		for (unsigned k = 0; k < s->ntargets; k++)
 			ledger__finish(&s->targets[k].stream);
 		ledger_tally__merge(&res->tally, &s->tally);
+		if (st->log_kicks)
+			kick_log__append(&run->kicks, &s->log);
 		res->kicks.sent += s->kicks.sent;
 		res->kicks.rekicks += s->kicks.rekicks;
 		res->kicks.failed += s->kicks.failed;
@@ -173,7 +183,7 @@ int storm__run(struct scenario_run *run)
 	struct engine *e = run->engine;
 	struct storm st = {
 		.engine = e, .kick = run->sc->kick, .state = run->state, .cfg = e->ctx->cfg,
-		.guest_tsc = run->sc->flags & SCENARIO_GUEST_TSC,
+		.guest_tsc = run->sc->flags & SCENARIO_GUEST_TSC, .log_kicks = run->log_kicks,
 	};
 	struct monitor_ops mon = {
 		.period_ms = STORM_MONITOR_MS, .wake = &st.finished, .poll = storm__poll,
@@ -206,7 +216,7 @@ int storm__run(struct scenario_run *run)
 	for (unsigned i = 0; i < st.nsenders; i++)
 		if (st.senders[i]->started)
 			pthread_join(st.senders[i]->thread, NULL);
-	storm__collect(&st, run->res, &run->summary);
+	storm__collect(&st, run);
 	for (unsigned i = 0; i < st.nsenders; i++)
 		sender__destroy(st.senders[i]);
 	free(st.senders);

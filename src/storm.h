@@ -15,6 +15,7 @@
 #define KICKSTORM_STORM_H
 
 #include "engine.h"
+#include "trace_event.h"
 
 struct scenario_run;
 
@@ -22,6 +23,7 @@ struct scenario_run;
 struct storm_kick {
 	const char *name;               /* "rt_tgsigqueueinfo (SIGUSR1)", "KVM_SIGNAL_MSI", ... */
 	bool is_interrupt;              /* an interrupt into the LAPIC, not a signal */
+	enum trace_kick_kind trace_kind; /* what --trace looks for in the kernel's events */
 	/* Makes target notice request seq of sender; 0 or -errno. state: the scenario's run->state. */
 	int (*kick)(void *state, unsigned sender, struct vcpu *target, uint64_t seq);
 };

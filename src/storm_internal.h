@@ -9,6 +9,7 @@
 #include <semaphore.h>
 
 #include "engine.h"
+#include "kick_log.h"
 #include "ledger.h"
 #include "mailbox.h"
 #include "schedstat.h"
@@ -29,12 +30,16 @@ struct storm_kick;
 #define STORM_STALL_NS 100000
 _Static_assert(STORM_COLLECT_EVERY + 1 <= MB_OBS_RING, "the observation log outlasts a batch");
 
+struct storm_sender;
+
 struct storm_target {
+	struct storm_sender *sender;
 	struct vcpu *vcpu;
 	struct mb_slot *slot;
 	struct ledger_stream stream;
 	uint64_t obs_read;          /* observer's log entries read */
 	uint64_t last_kick;         /* TSC of the newest kick or re-kick */
+	struct ledger_watch watch;  /* --trace: served kicks into the sender's log */
 };
 
 struct storm;
@@ -58,6 +63,7 @@ struct storm_sender {
 	uint64_t log_overruns;
 	struct sched_sample sched_before, sched_after;
 	struct cpu_trace ran_on;
+	struct kick_log log;            /* --trace: this sender's served kicks */
 	KS_ALIGNED_CACHELINE _Atomic uint64_t progress;
 	atomic_bool done;
 };
@@ -67,6 +73,7 @@ struct storm {
 	const struct storm_kick *kick;
 	void *state;                /* the scenario's, for its kick */
 	bool guest_tsc;             /* observations are guest TSC */
+	bool log_kicks;             /* --trace: each sender logs its served kicks */
 	const struct ks_config *cfg;
 	struct ledger_rules rules;
 	unsigned nsenders;
@@ -84,5 +91,7 @@ struct storm {
 
 /* A sender thread's body: pthread_create's start routine. */
 void *sender__thread(void *arg);
+/* The ledger watch that logs a target's served kicks for --trace (arg: the storm_target). */
+void sender__log_served(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o);
 
 #endif

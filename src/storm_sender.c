@@ -110,6 +110,29 @@ static void sender__observe(struct storm_sender *s, struct storm_target *t, uint
 }
 
 /*
+ * A request served by its own observation is a kick the tracer can follow
+ * from the sender's syscall to the target. A coalesced one shares the
+ * observation of a newer request, so it has no end of its own to explain.
+ */
+void sender__log_served(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o)
+{
+	struct storm_target *t = arg;
+	struct storm_sender *s = t->sender;
+	const struct storm_kick *kick = s->storm->kick;
+
+	if (o == LEDGER_COALESCED)
+		return;
+	kick_log__add(&s->log, &(struct trace_kick){
+		.kick_tsc = request->published, .observed_tsc = obs,
+		.sender_tid = s->tid, .sender_vcpu = -1,
+		.target_tid = t->vcpu->tid, .target_vcpu = t->vcpu->id,
+		.vector = kick->is_interrupt ? REQ_VECTOR(s->id) : 0, .kind = kick->trace_kind,
+		.latency_ns = obs > request->published ?
+			(uint64_t)clock__ticks_to_ns(s->storm->engine->ctx->clock, obs - request->published) : 0,
+	});
+}
+
+/*
  * What waited past the loss window by the clock is lost only if it did
  * also once the target's excuse is taken off: read fresh, rarely.
  */

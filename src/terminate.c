@@ -65,10 +65,16 @@ static void say(const char *s)
 	}
 }
 
+static void (*_Atomic at_exit)(void);
+
 static _Noreturn void exit_at_once(int sig)
 {
+	void (*cleanup)(void) = atomic_load(&at_exit);
+
 	if (atomic_load_explicit(&guard_armed, memory_order_acquire))
 		unlinkat(guard_dirfd, guard_name, 0);
+	if (cleanup)
+		cleanup();
 	say("kickstorm: ");
 	say(signal_label(sig));
 	say(atomic_load_explicit(&report_saved, memory_order_relaxed) ?
@@ -163,4 +169,9 @@ void terminate__unguard_file(void)
 void terminate__report_saved(void)
 {
 	atomic_store_explicit(&report_saved, true, memory_order_relaxed);
+}
+
+void terminate__at_exit(void (*fn)(void))
+{
+	atomic_store(&at_exit, fn);
 }

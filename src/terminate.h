@@ -43,5 +43,10 @@ void terminate__guard_file(int dirfd, const char *name);
 void terminate__unguard_file(void);
 /* The report is out: an exit at once no longer abandons it. */
 void terminate__report_saved(void);
+/*
+ * fn runs just before an exit at once: an async-signal-safe cleanup such as
+ * removing a trace instance. One at a time; NULL removes it.
+ */
+void terminate__at_exit(void (*fn)(void));
 
 #endif

@@ -109,94 +109,125 @@ static json_t *worst_json(const struct trace_analysis *a)
 	return list;
 }
 
+/* The traced kicks end to end, which the stages add up to. */
+static json_t *total_json(const struct trace_analysis *a)
+{
+	struct trace_stage_stats all;
+
+	trace_stages__total(a, &all);
+	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "count", (json_int_t)all.count,
+			 "p50_ns", ns_or_null(all.count, all.p50_ns), "p90_ns", ns_or_null(all.count, all.p90_ns),
+			 "p99_ns", ns_or_null(all.count, all.p99_ns), "max_ns", ns_or_null(all.count, all.max_ns));
+}
+
 json_t *trace_stages__to_json(const struct trace_analysis *a)
 {
 	size_t n = trace_stages__nkicks(a);
 	uint64_t untraced = trace_stages__untraced(a);
 
-	return json_pack("{s:{s:I, s:I, s:I}, s:{s:o, s:o, s:I}, s:o, s:o}",
+	return json_pack("{s:{s:I, s:I, s:I}, s:{s:o, s:o, s:I}, s:o, s:o, s:o}",
 			 "kicks", "analysed", (json_int_t)n, "traced", (json_int_t)(n - untraced),
 			 "untraced", (json_int_t)untraced,
 			 "events", "used", event_names(trace_stages__used_events(a)),
 			 "missing", event_names(trace_stages__missing_events(a)),
 			 "lost", (json_int_t)trace_stages__events(a)->lost,
-			 "stages", stages_json(a), "worst", worst_json(a));
+			 "stages", stages_json(a), "total", total_json(a), "worst", worst_json(a));
 }
 
-static void print_ns(FILE *out, uint64_t count, uint64_t ns)
+static json_int_t int_of(const json_t *o, const char *key)
 {
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* A duration cell: "-" when the stage never happened (its p50 is null). */
+static void print_ns(FILE *out, const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
 	char buf[32];
 
-	if (!count) {
+	if (!json_is_integer(v)) {
 		fprintf(out, " %10s", "-");
 		return;
 	}
-	trace_stages__format_ns(buf, sizeof(buf), (double)ns);
+	trace_stages__format_ns(buf, sizeof(buf), (double)json_integer_value(v));
 	fprintf(out, " %10s", buf);
 }
 
-static void print_missing(const struct trace_analysis *a, FILE *out)
+static void print_quantiles(FILE *out, const json_t *o)
 {
-	uint32_t missing = trace_stages__missing_events(a);
-	uint64_t lost = trace_stages__events(a)->lost;
+	print_ns(out, o, "p50_ns");
+	print_ns(out, o, "p90_ns");
+	print_ns(out, o, "p99_ns");
+	print_ns(out, o, "max_ns");
+}
 
-	if (missing) {
-		fputs("; missing events:", out);
-		for (unsigned t = 0; t < TEV__COUNT; t++)
-			if (missing & TEV_MASK(t))
-				fprintf(out, " %s", trace_event__name(t));
-	}
+static void print_names(FILE *out, const char *lead, const json_t *list)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+		fprintf(out, "%s%s", i ? " " : lead, json_string_value(v));
+}
+
+static void print_header(const json_t *trace, const char *title, FILE *out)
+{
+	const json_t *kicks = json_object_get(trace, "kicks"), *events = json_object_get(trace, "events");
+	json_int_t lost = int_of(events, "lost"), not_logged = int_of(kicks, "not_logged");
+
+	fprintf(out, "where the time goes%s%s: %lld kicks, %lld untraced", title ? ", " : "",
+		title ? title : "", (long long)int_of(kicks, "analysed"), (long long)int_of(kicks, "untraced"));
+	if (not_logged)
+		fprintf(out, ", %lld more not kept", (long long)not_logged);
+	print_names(out, "; missing events: ", json_object_get(events, "missing"));
 	if (lost)
-		fprintf(out, "; %" PRIu64 " events lost (ring buffer full)", lost);
+		fprintf(out, "; %lld events lost (ring buffer full)", (long long)lost);
 	fputc('\n', out);
 }
 
-void trace_stages__print(const struct trace_analysis *a, const char *title, FILE *out)
+void trace_stages__print_json(const json_t *trace, const char *title, FILE *out)
 {
-	enum trace_stage order[TS__COUNT];
-	unsigned n = trace_stages__order(a, order);
-	size_t nkicks = trace_stages__nkicks(a), worst = trace_stages__worst(a, 0);
-	char why[512], d[32];
+	const json_t *stage, *worst = json_array_get(json_object_get(trace, "worst"), 0);
+	const json_t *total = json_object_get(trace, "total");
+	const char *err = json_string_value(json_object_get(trace, "error"));
+	size_t i;
+	char d[32];
 
-	fprintf(out, "where the time goes%s%s: %zu kicks, %" PRIu64 " untraced", title ? ", " : "",
-		title ? title : "", nkicks, trace_stages__untraced(a));
-	print_missing(a, out);
+	if (err) {
+		fprintf(out, "where the time goes%s%s: not traced: %s\n", title ? ", " : "", title ? title : "",
+			err);
+		return;
+	}
+	print_header(trace, title, out);
 	fprintf(out, "  %-14s %8s %8s %10s %10s %10s %10s\n", "stage", "count", "skipped", "p50", "p90",
 		"p99", "max");
-	for (unsigned i = 0; i < n; i++) {
-		struct trace_stage_stats st;
-
-		trace_stages__stats(a, order[i], &st);
-		fprintf(out, "  %-14s %8" PRIu64 " %8" PRIu64, trace_stage__name(order[i]), st.count, st.skipped);
-		print_ns(out, st.count, st.p50_ns);
-		print_ns(out, st.count, st.p90_ns);
-		print_ns(out, st.count, st.p99_ns);
-		print_ns(out, st.count, st.max_ns);
-		if (st.merged) {
-			fputs("  (includes", out);
-			for (unsigned s = 0; s < TS__COUNT; s++)
-				if (st.merged & TS_MASK(s))
-					fprintf(out, " %s", trace_stage__name(s));
+	json_array_foreach(json_object_get(trace, "stages"), i, stage) {
+		fprintf(out, "  %-14s %8lld %8lld", json_string_value(json_object_get(stage, "name")),
+			(long long)int_of(stage, "count"), (long long)int_of(stage, "skipped"));
+		print_quantiles(out, stage);
+		if (json_array_size(json_object_get(stage, "merged"))) {
+			print_names(out, "  (includes ", json_object_get(stage, "merged"));
 			fputc(')', out);
 		}
 		fputc('\n', out);
 	}
-	{
-		struct trace_stage_stats all;
-
-		trace_stages__total(a, &all);
-		fprintf(out, "  %-14s %8" PRIu64 " %8s", "kick (total)", all.count, "");
-		print_ns(out, all.count, all.p50_ns);
-		print_ns(out, all.count, all.p90_ns);
-		print_ns(out, all.count, all.p99_ns);
-		print_ns(out, all.count, all.max_ns);
+	if (total) {
+		fprintf(out, "  %-14s %8lld %8s", "kick (total)", (long long)int_of(total, "count"), "");
+		print_quantiles(out, total);
 		fputc('\n', out);
 	}
-	if (worst == SIZE_MAX)
+	if (!worst)
 		return;
-	trace_stages__explain(a, worst, why, sizeof(why));
-	trace_stages__format_ns(d, sizeof(d), (double)trace_stages__kick(a, worst)->latency_ns);
-	fprintf(out, "  slowest kick, %s: %s\n", d, why);
+	trace_stages__format_ns(d, sizeof(d), (double)int_of(worst, "latency_ns"));
+	fprintf(out, "  slowest kick, %s: %s\n", d, json_string_value(json_object_get(worst, "analysis")));
+}
+
+void trace_stages__print(const struct trace_analysis *a, const char *title, FILE *out)
+{
+	json_t *o = trace_stages__to_json(a);
+
+	trace_stages__print_json(o, title, out);
+	json_decref(o);
 }
 
 static void write_window_header(const struct trace_analysis *a, size_t i, FILE *f)

@@ -141,6 +141,8 @@ void trace_stages__format_ns(char *buf, size_t len, double ns);
  */
 json_t *trace_stages__to_json(const struct trace_analysis *a);
 void trace_stages__print(const struct trace_analysis *a, const char *title, FILE *out);
+/* The same table from a report's trace object, so show prints it for saved reports. */
+void trace_stages__print_json(const json_t *trace, const char *title, FILE *out);
 int trace_stages__write_window(const struct trace_analysis *a, size_t i, const char *path,
 			       char *why, size_t why_len);
 

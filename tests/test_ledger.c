@@ -153,6 +153,54 @@ static void lost_only_after_the_window_then_served(void **state)
 	fixture_free(f);
 }
 
+struct watched {
+	unsigned n;
+	uint64_t published[8], obs[8];
+	enum ledger_outcome outcome[8];
+};
+
+static void watch_served(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o)
+{
+	struct watched *w = arg;
+
+	assert_true(w->n < 8);
+	w->published[w->n] = request->published;
+	w->obs[w->n] = obs;
+	w->outcome[w->n++] = o;
+}
+
+/* The watch hears of every served request with its record, and of nothing else. */
+static void watch_sees_every_served_request(void **state)
+{
+	struct fixture *f = fixture_new(8, 0);
+	struct watched w = { 0 };
+	struct ledger_watch watch = { .served = watch_served, .arg = &w };
+
+	(void)state;
+	f->stream.watch = &watch;
+	publish(f, 0, 0);
+	observe(f, 1, 40);              /* delivered */
+	publish(f, 100, 100);
+	publish(f, 110, 110);
+	observe(f, 3, 400);             /* 2 coalesced, 3 late */
+	publish(f, 500, 500);
+	expire(f, 500 + LOST_AFTER + 1);
+	observe(f, 4, 5000);            /* lost, served after the window: not a served kick */
+	publish(f, 6000, 6000);
+	ledger__finish(&f->stream);     /* unresolved: never served */
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.outcome[0], LEDGER_DELIVERED);
+	assert_int_equal(w.published[0], 0);
+	assert_int_equal(w.obs[0], 40);
+	assert_int_equal(w.outcome[1], LEDGER_COALESCED);
+	assert_int_equal(w.published[1], 100);
+	assert_int_equal(w.outcome[2], LEDGER_LATE);
+	assert_int_equal(w.published[2], 110);
+	assert_int_equal(w.obs[2], 400);
+	assert_balanced(f);
+	fixture_free(f);
+}
+
 static void loss_withdrawn_when_observed_inside_the_window(void **state)
 {
 	struct fixture *f = fixture_new(8, 0);
@@ -412,6 +460,7 @@ int main(void)
 		cmocka_unit_test(random_runs_match_the_model),
 		cmocka_unit_test(excused_time_does_not_count),
 		cmocka_unit_test(tallies_merge),
+		cmocka_unit_test(watch_sees_every_served_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

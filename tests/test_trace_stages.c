@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kick_log.h"
 #include "trace_check.h"
 #include "util.h"
 
@@ -426,6 +427,54 @@ static void text_format(void **state)
 	release(&f);
 }
 
+/* A log keeps what fits, counts what does not, and merges into a growing one. */
+static void kick_log_bounds(void **state)
+{
+	struct kick_log a, b, all = { 0 };
+	struct trace_kick k = { .kick_tsc = 1, .observed_tsc = 2, .latency_ns = 7 };
+
+	(void)state;
+	kick_log__init(&a, 2);
+	kick_log__init(&b, 1);
+	for (int i = 0; i < 3; i++) {
+		k.kick_tsc = (uint64_t)i;
+		kick_log__add(&a, &k);
+	}
+	kick_log__add(&b, &k);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.dropped, 1);
+	kick_log__append(&all, &a);
+	kick_log__append(&all, &b);
+	assert_int_equal(all.n, 3);
+	assert_int_equal(all.dropped, 1);
+	assert_int_equal(all.kick[1].kick_tsc, 1);
+	assert_int_equal(all.kick[2].kick_tsc, 2);
+	/* A sender's share of the budget, or what it can send when that is less. */
+	assert_int_equal(kick_log__capacity(500, 1), 500);
+	assert_int_equal(kick_log__capacity(0, 4), KICK_LOG_BUDGET / 4);
+	assert_int_equal(kick_log__capacity(1ull << 40, 1), KICK_LOG_BUDGET);
+	kick_log__release(&a);
+	kick_log__release(&b);
+	kick_log__release(&all);
+}
+
+/* A trace that failed prints why, not an empty table. */
+static void print_json_error(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	json_t *o = json_pack("{s:s}", "error", "cannot start tracing: Device or resource busy");
+
+	(void)state;
+	trace_stages__print_json(o, "msi", out);
+	fclose(out);
+	assert_string_equal(text, "where the time goes, msi: not traced: cannot start tracing: "
+			    "Device or resource busy\n");
+	json_decref(o);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +491,8 @@ int main(void)
 		cmocka_unit_test(window_round_trip),
 		cmocka_unit_test(text_format),
 		cmocka_unit_test(analysis_needs_tsc_rate),
+		cmocka_unit_test(kick_log_bounds),
+		cmocka_unit_test(print_json_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,6 +184,7 @@ static bool irqfd__supported(const struct scenario_ctx *ctx, char *why, size_t w
 static const struct storm_kick irqfd_kick = {
 	.name = "eventfd write (irqfd)",
 	.is_interrupt = true,
+	.trace_kind = TRACE_KICK_EVENTFD,
 	.kick = irqfd__kick,
 };
 
@@ -194,7 +195,7 @@ const struct scenario scenario_irqfd = {
 	.measures = MEASURES_KICK,
 	.params = interrupts__storm_params,
 	.options = INTERRUPTS_OPTIONS,
-	.flags = INTERRUPTS_FLAGS,
+	.flags = INTERRUPTS_FLAGS | SCENARIO_TRACEABLE,
 	.state_size = sizeof(struct irqfd_set),
 	.kick = &irqfd_kick,
 	.supported = irqfd__supported,

@@ -28,6 +28,7 @@ static int msi__kick(void *state, unsigned sender, struct vcpu *target, uint64_t
 static const struct storm_kick msi_kick = {
 	.name = "KVM_SIGNAL_MSI",
 	.is_interrupt = true,
+	.trace_kind = TRACE_KICK_MSI_IOCTL,
 	.kick = msi__kick,
 };
 
@@ -47,7 +48,7 @@ const struct scenario scenario_msi = {
 	.measures = MEASURES_KICK,
 	.params = interrupts__storm_params,
 	.options = INTERRUPTS_OPTIONS,
-	.flags = INTERRUPTS_FLAGS,
+	.flags = INTERRUPTS_FLAGS | SCENARIO_TRACEABLE,
 	.kick = &msi_kick,
 	.supported = msi__supported,
 	.describe = interrupts__describe,

@@ -54,6 +54,11 @@ const char *scenario__measures_name(enum scenario_measures m)
 	return names[m];
 }
 
+unsigned scenario__options(const struct scenario *s)
+{
+	return s->options | (s->flags & SCENARIO_TRACEABLE ? KS_OPT_TRACE : 0);
+}
+
 /* "signal, ipi": the scenarios an option shapes. */
 static void registry__shaped_by(unsigned bit, char *buf, size_t len)
 {
@@ -61,7 +66,7 @@ static void registry__shaped_by(unsigned bit, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; scenario_registry[i] && n < len; i++)
-		if (scenario_registry[i]->options & bit)
+		if (scenario__options(scenario_registry[i]) & bit)
 			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
 					      scenario_registry[i]->name);
 }
@@ -72,7 +77,7 @@ void scenario__warn_unshaped(const struct ks_config *cfg)
 	char users[256];
 
 	for (unsigned i = 0; i < cfg->nscenarios; i++)
-		shaped |= cfg->scenarios[i]->options;
+		shaped |= scenario__options(cfg->scenarios[i]);
 	for (unsigned bit = 1; bit && bit <= cfg->given; bit <<= 1) {
 		if (!(cfg->given & bit) || (shaped & bit))
 			continue;
@@ -98,6 +103,7 @@ void scenario_result__release(struct scenario_result *r)
 	json_decref(r->placement);
 	json_decref(r->extra);
 	json_decref(r->scheduling);
+	json_decref(r->trace);
 	ledger_tally__release(&r->tally);
 	free(r->latency);
 	memset(r, 0, sizeof(*r));

@@ -35,6 +35,7 @@ static int signal__kick(void *state, unsigned sender, struct vcpu *target, uint6
 static const struct storm_kick signal_kick = {
 	.name = "rt_tgsigqueueinfo (SIGUSR1)",
 	.is_interrupt = false,
+	.trace_kind = TRACE_KICK_SIGNAL,
 	.kick = signal__kick,
 };
 
@@ -60,6 +61,6 @@ const struct scenario scenario_signal = {
 	.options = KS_OPT_VCPUS | KS_OPT_SENDERS | KS_OPT_PATTERN | KS_OPT_TARGET | KS_OPT_PROTOCOL |
 		   KS_OPT_RACE_WINDOW | KS_OPT_RATE | KS_OPT_BURST | KS_OPT_GAP | KS_OPT_DEADLINE |
 		   KS_OPT_LOST_AFTER,
-	.flags = SCENARIO_VM | SCENARIO_KICK_PATH | SCENARIO_HOST_OBSERVER,
+	.flags = SCENARIO_VM | SCENARIO_KICK_PATH | SCENARIO_HOST_OBSERVER | SCENARIO_TRACEABLE,
 	.kick = &signal_kick,
 };

@@ -33,6 +33,8 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 srcdir=$(cd "$here/.." && pwd)
 
 usage_error() {
@@ -47,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=${2:?--runs needs a number}; shift ;;
 	--all) all=1 ;;
 	--dry-run) dry=1 ;;
-	-h|--help) sed -n '4,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	-h|--help) bench_help "$0"; exit 0 ;;
 	*) usage_error "unknown argument '$1' (allowed: --out, --runs, --all, --dry-run, --help)" ;;
 	esac
 	shift
@@ -55,15 +57,7 @@ done
 case $runs in ''|*[!0-9]*|0) usage_error "--runs '$runs' is not allowed (allowed: 1-100)" ;; esac
 [ "$runs" -le 100 ] || usage_error "--runs '$runs' is not allowed (allowed: 1-100)"
 
-if [ -n "${KICKSTORM:-}" ]; then
-	ks=$KICKSTORM
-elif [ -x ./kickstorm ]; then
-	ks=./kickstorm
-else
-	ks=$(command -v kickstorm) || usage_error "no kickstorm binary (set KICKSTORM)"
-fi
-export KICKSTORM=$ks
-command -v jq >/dev/null || usage_error "needs jq"
+bench_kickstorm baseline.sh
 
 # README's recipe, word for word but the output file: keep the two in step.
 recipe=(run --scenario signal,msi --repeat 5)

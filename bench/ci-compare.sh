@@ -35,6 +35,8 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 srcdir=$(cd "$here/.." && pwd)
 reference=$srcdir/results/reference-quick.json
 keep=
@@ -43,21 +45,13 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--reference) reference=${2:?--reference needs a file}; shift ;;
 	--keep) keep=${2:?--keep needs a file}; shift ;;
-	-h|--help) sed -n '4,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	-h|--help) bench_help "$0"; exit 0 ;;
 	*) compare_args+=("$1") ;;
 	esac
 	shift
 done
 
-if [ -n "${KICKSTORM:-}" ]; then
-	ks=$KICKSTORM
-elif [ -x ./kickstorm ]; then
-	ks=./kickstorm
-else
-	ks=$(command -v kickstorm) || { echo "ci-compare.sh: no kickstorm binary (set KICKSTORM)" >&2; exit 2; }
-fi
-export KICKSTORM=$ks
-command -v jq >/dev/null || { echo "ci-compare.sh: needs jq" >&2; exit 2; }
+bench_kickstorm ci-compare.sh
 [ -r "$reference" ] || { echo "ci-compare.sh: cannot read the reference $reference" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kickstorm-ci.XXXXXX")

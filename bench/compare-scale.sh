@@ -24,6 +24,8 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 srcdir=$(cd "$here/.." && pwd)
 n=10000 entry=$srcdir/tests/data/compare-v1.json target=2
 
@@ -37,21 +39,14 @@ while [ $# -gt 0 ]; do
 	--scenarios) n=${2:?--scenarios needs a number}; shift ;;
 	--entry) entry=${2:?--entry needs a report}; shift ;;
 	--target) target=${2:?--target needs seconds}; shift ;;
-	-h|--help) sed -n '4,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	-h|--help) bench_help "$0"; exit 0 ;;
 	*) usage_error "unknown argument '$1' (allowed: --scenarios, --entry, --target, --help)" ;;
 	esac
 	shift
 done
 case $n in ''|*[!0-9]*|0) usage_error "--scenarios '$n' is not allowed (allowed: 1-1000000)" ;; esac
 
-if [ -n "${KICKSTORM:-}" ]; then
-	ks=$KICKSTORM
-elif [ -x ./kickstorm ]; then
-	ks=./kickstorm
-else
-	ks=$(command -v kickstorm) || usage_error "no kickstorm binary (set KICKSTORM)"
-fi
-command -v jq >/dev/null || usage_error "needs jq"
+bench_kickstorm compare-scale.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kickstorm-scale.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -38,6 +38,8 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 srcdir=$(cd "$here/.." && pwd)
 
 usage_error() {
@@ -56,7 +58,7 @@ while [ $# -gt 0 ]; do
 	--count) count=${2:?--count needs a number}; shift ;;
 	--scenarios) only=${2:?--scenarios needs a list}; shift ;;
 	--dry-run) dry=1 ;;
-	-h|--help) sed -n '4,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	-h|--help) bench_help "$0"; exit 0 ;;
 	*) usage_error "unknown argument '$1' (allowed: --quick, --runs, --out, --cells," \
 		"--repeat, --count, --scenarios, --dry-run, --help)" ;;
 	esac
@@ -85,14 +87,7 @@ else
 fi
 case $count in ''|*[!0-9]*|0) usage_error "--count '$count' is not allowed (allowed: 1-10^12)" ;; esac
 
-if [ -n "${KICKSTORM:-}" ]; then
-	ks=$KICKSTORM
-elif [ -x ./kickstorm ]; then
-	ks=./kickstorm
-else
-	ks=$(command -v kickstorm) || usage_error "no kickstorm binary (set KICKSTORM)"
-fi
-command -v jq >/dev/null || usage_error "needs jq"
+bench_kickstorm matrix.sh
 
 # Scenario names are the lines of `kickstorm list` that start at column 0.
 all=$("$ks" list | grep -E '^[^[:space:]]' | cut -d' ' -f1) || usage_error "'$ks list' failed"

@@ -20,6 +20,8 @@
 # Exit: 0 every target met, 1 one missed or a run failed, 2 bad usage,
 # 77 this host cannot run VMs or cannot trace.
 set -u
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 rounds=5
 count=1000
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) rounds=${2:?--rounds needs a number}; shift ;;
 	--count) count=${2:?--count needs a number}; shift ;;
-	-h|--help) sed -n '4,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	-h|--help) bench_help "$0"; exit 0 ;;
 	*) echo "trace-overhead.sh: unknown argument '$1' (allowed: --rounds N, --count N)" >&2; exit 2 ;;
 	esac
 	shift
@@ -35,14 +37,7 @@ done
 case $rounds$count in *[!0-9]*) echo "trace-overhead.sh: --rounds and --count take numbers" >&2; exit 2 ;; esac
 [ "$rounds" -ge 1 ] && [ "$count" -ge 1 ] || { echo "trace-overhead.sh: --rounds and --count start at 1" >&2; exit 2; }
 
-if [ -n "${KICKSTORM:-}" ]; then
-	ks=$KICKSTORM
-elif [ -x ./kickstorm ]; then
-	ks=./kickstorm
-else
-	ks=$(command -v kickstorm) || { echo "trace-overhead.sh: no kickstorm binary (set KICKSTORM)" >&2; exit 2; }
-fi
-command -v jq >/dev/null || { echo "trace-overhead.sh: needs jq" >&2; exit 2; }
+bench_kickstorm trace-overhead.sh
 tmp=$(mktemp -d /tmp/kickstorm-trace-overhead.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 

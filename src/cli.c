@@ -457,7 +457,8 @@ static int parse_one(struct ks_config *cfg, int opt)
 static int config__check(struct ks_config *cfg)
 {
 	if (cfg->burst > 1 && !cfg->rate_hz) {
-		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0\n", cfg->burst);
+		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0 "
+			"(allowed: --burst 1 in a closed loop)\n", cfg->burst);
 		return KS_EXIT_USAGE;
 	}
 	if (cfg->output && !strcmp(cfg->output, "-") && cfg->format != RUN_FORMAT_TEXT) {
@@ -505,9 +506,11 @@ int config__parse_run(struct ks_config *cfg, int argc, char **argv)
 		}
 		if (opt == ':') {
 			if (strncmp(argv[optind - 1], "--", 2))
-				fprintf(stderr, "kickstorm run: option '-%c' needs a value\n", optopt);
+				fprintf(stderr, "kickstorm run: option '-%c' needs a value (allowed: -%c VALUE, "
+					"see kickstorm run --help)\n", optopt, optopt);
 			else
-				fprintf(stderr, "kickstorm run: option '%s' needs a value\n", argv[optind - 1]);
+				fprintf(stderr, "kickstorm run: option '%s' needs a value (allowed: %s VALUE, "
+					"see kickstorm run --help)\n", argv[optind - 1], argv[optind - 1]);
 			return KS_EXIT_USAGE;
 		}
 		ret = parse_one(cfg, opt);
@@ -516,7 +519,8 @@ int config__parse_run(struct ks_config *cfg, int argc, char **argv)
 		config__note_given(cfg, opt);
 	}
 	if (optind < argc) {
-		fprintf(stderr, "kickstorm run: unexpected argument '%s' (see kickstorm run --help)\n",
+		fprintf(stderr, "kickstorm run: unexpected argument '%s' (allowed: options only, see kickstorm run "
+			"--help)\n",
 			argv[optind]);
 		return KS_EXIT_USAGE;
 	}

@@ -301,7 +301,8 @@ out:
 	if (dirfd >= 0)
 		close(dirfd);
 	if (err) {
-		ks_format(why, len, "cannot write the report %s: %s", path, strerror(err));
+		ks_format(why, len, "cannot write the report %s: %s (allowed: a file in a directory "
+			  "this user can write, or - for stdout)", path, strerror(err));
 		return -1;
 	}
 	return 0;

@@ -86,6 +86,25 @@ ks_wait_pid() {
 	wait "$1" 2>/dev/null || ks_status=$?
 }
 
+# ks_refused DESCRIPTION EXPECTED-TEXT ARGS...: kickstorm ARGS exits 2 with one line on
+# stderr naming EXPECTED-TEXT and what is allowed, and writes no report at $out.
+ks_refused() {
+	local what=$1 text=$2 status=0
+	shift 2
+	"$KICKSTORM" "$@" >"$KS_TMP/stdout" 2>"$KS_TMP/stderr" || status=$?
+	if [ "$status" -ne 2 ]; then
+		ks_fail "$what: exit $status, expected 2"
+	elif [ "$(wc -l <"$KS_TMP/stderr")" -ne 1 ]; then
+		ks_fail "$what: expected one line on stderr, got: $(cat "$KS_TMP/stderr")"
+	elif ! grep -qF -- "$text" "$KS_TMP/stderr" || ! grep -q 'allowed' "$KS_TMP/stderr"; then
+		ks_fail "$what: stderr does not name '$text' and what is allowed: $(cat "$KS_TMP/stderr")"
+	elif [ -e "$out" ]; then
+		ks_fail "$what: a report was written"
+	else
+		ks_pass "$what"
+	fi
+}
+
 ks_finish() {
 	echo "# $ks_checks checks, $ks_failures failed"
 	[ "$ks_failures" -eq 0 ]

@@ -8,24 +8,6 @@ ks_require_tool jq
 
 out=$KS_TMP/never.json
 
-# ks_refused DESCRIPTION EXPECTED-TEXT ARGS...: exit 2, one line, names the value, writes nothing.
-ks_refused() {
-	local what=$1 text=$2 status=0
-	shift 2
-	"$KICKSTORM" "$@" >"$KS_TMP/stdout" 2>"$KS_TMP/stderr" || status=$?
-	if [ "$status" -ne 2 ]; then
-		ks_fail "$what: exit $status, expected 2"
-	elif [ "$(wc -l <"$KS_TMP/stderr")" -ne 1 ]; then
-		ks_fail "$what: expected one line on stderr, got: $(cat "$KS_TMP/stderr")"
-	elif ! grep -qF -- "$text" "$KS_TMP/stderr" || ! grep -q 'allowed' "$KS_TMP/stderr"; then
-		ks_fail "$what: stderr does not name '$text' and what is allowed: $(cat "$KS_TMP/stderr")"
-	elif [ -e "$out" ]; then
-		ks_fail "$what: a report was written"
-	else
-		ks_pass "$what"
-	fi
-}
-
 # ---- help ----------------------------------------------------------------------
 ks_run_status 0 "kickstorm -h" -h
 ks_check "kickstorm -h prints the general usage" grep -q '^usage: kickstorm COMMAND' "$KS_TMP/stdout"

@@ -39,6 +39,8 @@ enum ks_option {
 	KS_OPT_DEADLINE = 1u << 9,
 	KS_OPT_LOST_AFTER = 1u << 10,
 	KS_OPT_SWEEP_VCPUS = 1u << 11,
+	KS_OPT_IPI_VIA = 1u << 12,
+	KS_OPT_DELIVERY = 1u << 13,
 };
 
 /* "--protocol" for KS_OPT_PROTOCOL. */
@@ -57,6 +59,8 @@ struct ks_config {
 	enum target_state target;
 	enum kick_pattern pattern;
 	enum kick_protocol protocol;
+	enum ipi_via ipi_via;
+	enum kick_delivery delivery;
 	uint64_t race_window_ns;
 	uint64_t gap_ns;
 	bool gap_given;

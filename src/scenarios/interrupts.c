@@ -55,7 +55,11 @@ void interrupts__describe(struct scenario_run *run, json_t *params)
 {
 	json_object_set_new(params, "kick", json_string(run->sc->kick ? run->sc->kick->name :
 							"x2APIC ICR write"));
-	if (run->sc->options & KS_OPT_DELIVERY)
+	/*
+	 * Only when it is not the default: runs and baselines made before the
+	 * option existed keep matching the runs that did not use it.
+	 */
+	if ((run->sc->options & KS_OPT_DELIVERY) && run->ctx->cfg->delivery != KICK_DELIVERY_FIXED)
 		json_object_set_new(params, "delivery",
 				    json_string(kick_delivery__name(run->ctx->cfg->delivery)));
 }

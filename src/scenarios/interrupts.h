@@ -34,7 +34,7 @@ int interrupts__signal(int vm_fd, unsigned apic_id, unsigned vector, enum kick_d
  */
 void interrupts__watch_nmi_slots(struct engine *e, unsigned vcpu, uint64_t slots);
 
-/* The kick and its --delivery as params, so compare tells the scenarios' kicks apart. */
+/* The kick and a --delivery other than fixed as params, so compare tells the kicks apart. */
 void interrupts__describe(struct scenario_run *run, json_t *params);
 
 extern const struct scenario_param interrupts__storm_params[];

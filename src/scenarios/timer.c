@@ -306,6 +306,16 @@ static int timer__measure(struct scenario_run *run)
 	return run->res->error[0] ? -1 : 0;
 }
 
+/* The plan reserved CPUs for host senders that this scenario never starts. */
+static void timer__details(struct scenario_run *run)
+{
+	struct timer_run *r = run->state;
+
+	if (run->res->placement)
+		json_object_set_new(run->res->placement, "overcommit",
+				    json_boolean(guest_sender__vcpus_share_cpu(r->e)));
+}
+
 static void timer__teardown(struct scenario_run *run)
 {
 	struct timer_run *r = run->state;
@@ -341,5 +351,6 @@ const struct scenario scenario_timer = {
 	.describe = timer__describe,
 	.setup = timer__setup,
 	.measure = timer__measure,
+	.details = timer__details,
 	.teardown = timer__teardown,
 };

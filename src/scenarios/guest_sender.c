@@ -2,6 +2,7 @@
 #include "guest_sender.h"
 #include "../vcpu_thread.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,12 +25,6 @@ int guest_sender__go(struct engine *e, unsigned v, uint32_t cmd)
 	if (engine__mode_of(e, v) != MB_MODE_HALTED)
 		return 0;
 	return guest_sender__wake(e->vm.fd, v);
-}
-
-void guest_sender__stop(struct engine *e, uint64_t senders, uint32_t how)
-{
-	for (; senders; senders &= senders - 1)
-		__atomic_store_n(&e->vm.vcpus[__builtin_ctzll(senders)].mb->ipi_stop, how, __ATOMIC_RELAXED);
 }
 
 /*
@@ -104,11 +99,20 @@ enum guest_answer guest_sender__ask(struct vm *vm, unsigned v, uint32_t op, uint
 	uint64_t until = clock__monotonic_ns() + GUEST_ASK_TIMEOUT_MS * 1000000ull;
 	struct timespec pause = { .tv_nsec = 100000 };
 
+	int err;
+
 	mb->ctl_op = op;
 	/* Pairs with the guest's load of the request: the op is seen first. */
 	__atomic_store_n(&mb->ctl_req, req, __ATOMIC_RELEASE);
-	if (guest_sender__wake(vm->fd, v) < 0) {
-		ks_format(why, why_len, "%s could not be woken with KVM_SIGNAL_MSI", vcpu->name);
+	/*
+	 * A running guest may already be in the request, its APIC disabled on
+	 * the way to xAPIC mode, and take no interrupt (-ENXIO): it needs none.
+	 * A halted one that took none stays silent, and the wait says so.
+	 */
+	err = guest_sender__wake(vm->fd, v);
+	if (err < 0 && err != -ENXIO) {
+		ks_format(why, why_len, "%s could not be woken with KVM_SIGNAL_MSI: %s", vcpu->name,
+			  strerror(-err));
 		return GUEST_FAILED;
 	}
 	while (__atomic_load_n(&mb->ctl_done, __ATOMIC_ACQUIRE) != req) {

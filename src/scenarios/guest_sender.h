@@ -26,9 +26,6 @@ int guest_sender__wake(int vm_fd, unsigned vcpu);
  */
 int guest_sender__go(struct engine *e, unsigned v, uint32_t cmd);
 
-/* Asks every guest sender of senders (bit v: vCPU v) to stop as how (IPI_STOP_*). */
-void guest_sender__stop(struct engine *e, uint64_t senders, uint32_t how);
-
 typedef void (*guest_event_fn)(void *arg, unsigned vcpu, const struct ipi_event *ev);
 /*
  * Hands fn every event vCPU v's guest sender appended since *tail, oldest

@@ -11,13 +11,15 @@
  * kick at once: KVM sets the vector in each target's IRR and kicks it (an
  * IPI out of guest mode, a wake-up from HLT, or with APICv/AVIC and IPI
  * virtualization a posted interrupt without any exit). --delivery nmi sends
- * NMIs instead, which the target's NMI handler observes slot by slot. The sender waits for the targets'
- * handlers (closed loop) or keeps its schedule (open loop), and logs every
- * sequence it published and every observation its targets made to a ring
- * in its mailbox (guest.S, ipi_sender). This file drains the rings into the
- * ledger, which decides each request's outcome as for the host senders; a
- * request the ledger declares lost is kicked again from here, with
- * KVM_SIGNAL_MSI on the same vector, since the guest has no notion of loss.
+ * NMIs instead, which the target's NMI handler observes slot by slot.
+ *
+ * The sender waits for the targets' handlers (closed loop) or keeps its
+ * schedule (open loop), and logs every sequence it published and every
+ * observation its targets made to a ring in its mailbox (guest_ipi.inc).
+ * This file drains the rings into the ledger, which decides each request's
+ * outcome as for the host senders; a request the ledger declares lost is
+ * kicked again from here, with KVM_SIGNAL_MSI on the same vector (or an
+ * NMI), since the guest has no notion of loss.
  *
  * Patterns: one-to-one, vCPU i -> vCPU (i + 1) mod N for the first
  * --senders vCPUs; one-to-all, vCPU 0 broadcasts; all-to-all, every vCPU
@@ -87,9 +89,7 @@ static uint64_t ipi__all_but(unsigned nvcpus, unsigned self)
 static void ipi__add_sender(struct ipi_run *r, unsigned vcpu, bool broadcast)
 {
 	struct ipi_sender *s = &r->senders[r->nsenders++];
-	unsigned n = r->nvcpus;
-
-	unsigned dest = (vcpu + 1) % n;
+	unsigned n = r->nvcpus, dest = (vcpu + 1) % n;
 
 	s->vcpu = vcpu;
 	s->targets = broadcast ? ipi__all_but(n, vcpu) : 1ull << dest;
@@ -492,7 +492,8 @@ static void ipi__details(struct scenario_run *run)
 {
 	struct ipi_run *r = run->state;
 
-	json_object_set_new(run->res->placement, "overcommit", json_boolean(guest_sender__vcpus_share_cpu(r->e)));
+	json_object_set_new(run->res->placement, "overcommit",
+			    json_boolean(guest_sender__vcpus_share_cpu(r->e)));
 }
 
 static void ipi__teardown(struct scenario_run *run)

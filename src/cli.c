@@ -263,6 +263,7 @@ enum {
 	OPT_SENDERS = 256, OPT_RATE, OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE,
 	OPT_GAP, OPT_DEADLINE, OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_SWEEP, OPT_REPEAT,
 	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER, OPT_TRACE, OPT_TRACE_THRESHOLD,
+	OPT_IPI_VIA, OPT_DELIVERY,
 	OPT_SCENARIO = 's', OPT_VCPUS = 'n', OPT_DURATION = 'D', OPT_COUNT = 'c',
 	OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_HELP = 'h',
 };
@@ -280,6 +281,8 @@ static const struct option run_options[] = {
 	{ "target-state", required_argument, NULL, OPT_TARGET },
 	{ "pattern", required_argument, NULL, OPT_PATTERN },
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "ipi-via", required_argument, NULL, OPT_IPI_VIA },
+	{ "delivery", required_argument, NULL, OPT_DELIVERY },
 	{ "race-window", required_argument, NULL, OPT_RACE },
 	{ "gap", required_argument, NULL, OPT_GAP },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
@@ -320,6 +323,8 @@ static const struct {
 	{ OPT_SWEEP, KS_OPT_SWEEP_VCPUS, "--sweep-vcpus" },
 	{ OPT_TRACE, KS_OPT_TRACE, "--trace" },
 	{ OPT_TRACE_THRESHOLD, KS_OPT_TRACE, "--trace-threshold" },
+	{ OPT_IPI_VIA, KS_OPT_IPI_VIA, "--ipi-via" },
+	{ OPT_DELIVERY, KS_OPT_DELIVERY, "--delivery" },
 };
 
 const char *config__option_name(enum ks_option o)
@@ -431,6 +436,14 @@ static int parse_one(struct ks_config *cfg, int opt)
 	case OPT_PROTOCOL:
 		if (protocol__parse(optarg, &cfg->protocol) < 0)
 			return usage_error("--protocol", optarg, "naive, immediate-exit, sigmask");
+		break;
+	case OPT_IPI_VIA:
+		if (ipi_via__parse(optarg, &cfg->ipi_via) < 0)
+			return usage_error("--ipi-via", optarg, "x2apic, xapic, pv");
+		break;
+	case OPT_DELIVERY:
+		if (kick_delivery__parse(optarg, &cfg->delivery) < 0)
+			return usage_error("--delivery", optarg, "fixed, nmi");
 		break;
 	case OPT_PLACEMENT:
 		if (placement__parse(optarg, &cfg->placement) < 0)
@@ -546,6 +559,8 @@ void config__print_run_usage(FILE *out)
 	      "      --pattern PATTERN    one-to-one, one-to-all or all-to-all (default one-to-one)\n"
 	      "      --protocol PROTOCOL  naive, immediate-exit or sigmask (default immediate-exit)\n"
 	      "      --race-window NS     delay between the vCPU thread's request check and KVM_RUN\n"
+	      "      --ipi-via PATH       ipi: x2apic (ICR MSR, default), xapic (ICR MMIO) or pv (hypercall)\n"
+	      "      --delivery MODE      msi, ipi: fixed (a vectored interrupt, default) or nmi\n"
 	      "      --gap NS             closed loop: random pause of up to NS before each kick\n"
 	      "                           (default 0 for running targets, 1000000 for halted/mixed)\n"
 	      "      --deadline MS        a request observed within MS is delivered, after it\n"
@@ -581,7 +596,7 @@ json_t *config__to_json(const struct ks_config *cfg)
 	for (unsigned i = 0; i < cfg->nsweep; i++)
 		json_array_append_new(sweep, json_integer(cfg->sweep_vcpus[i]));
 	return json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
-			 " s:i, s:o, s:s, s:I, s:o, s:i, s:b, s:o}",
+			 " s:i, s:o, s:s, s:I, s:o, s:i, s:b, s:o, s:s, s:s}",
 			 "scenarios", names, "vcpus", cfg->vcpus, "senders", cfg->senders,
 			 "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
 			 "rate_hz", (json_int_t)cfg->rate_hz, "burst", cfg->burst,
@@ -595,5 +610,6 @@ json_t *config__to_json(const struct ks_config *cfg)
 			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep, "repeat", cfg->repeat,
 			 "trace", cfg->trace,
 			 "trace_threshold_us", cfg->trace_threshold_us ?
-				json_integer((json_int_t)cfg->trace_threshold_us) : json_null());
+				json_integer((json_int_t)cfg->trace_threshold_us) : json_null(),
+			 "ipi_via", ipi_via__name(cfg->ipi_via), "delivery", kick_delivery__name(cfg->delivery));
 }

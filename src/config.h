@@ -40,6 +40,8 @@ enum ks_option {
 	KS_OPT_LOST_AFTER = 1u << 10,
 	KS_OPT_SWEEP_VCPUS = 1u << 11,
 	KS_OPT_TRACE = 1u << 12,        /* scenarios with SCENARIO_TRACEABLE */
+	KS_OPT_IPI_VIA = 1u << 13,
+	KS_OPT_DELIVERY = 1u << 14,
 };
 
 /* "--protocol" for KS_OPT_PROTOCOL. */
@@ -58,6 +60,8 @@ struct ks_config {
 	enum target_state target;
 	enum kick_pattern pattern;
 	enum kick_protocol protocol;
+	enum ipi_via ipi_via;
+	enum kick_delivery delivery;
 	uint64_t race_window_ns;
 	uint64_t gap_ns;
 	bool gap_given;

@@ -20,10 +20,22 @@ enum kick_protocol {
 	PROTOCOL_SIGMASK,        /* blocked outside KVM_RUN, KVM_SET_SIGNAL_MASK inside */
 };
 
+/* How a guest vCPU sends an IPI (--ipi-via): the x2APIC ICR MSR, the xAPIC MMIO ICR, or KVM's PV hypercall. */
+enum ipi_via { VIA_X2APIC, VIA_XAPIC, VIA_PV };
+
+/* What an interrupt kick delivers (--delivery): a vectored interrupt or an NMI. */
+enum kick_delivery { KICK_DELIVERY_FIXED, KICK_DELIVERY_NMI };
+
 const char *target_state__name(enum target_state t);
 const char *pattern__name(enum kick_pattern p);
 const char *protocol__name(enum kick_protocol p);
 /* 0, or -1 when s names no protocol. */
 int protocol__parse(const char *s, enum kick_protocol *out);
+const char *ipi_via__name(enum ipi_via v);
+/* 0, or -1 when s is none of x2apic, xapic, pv. */
+int ipi_via__parse(const char *s, enum ipi_via *out);
+const char *kick_delivery__name(enum kick_delivery d);
+/* 0, or -1 when s is none of fixed, nmi. */
+int kick_delivery__parse(const char *s, enum kick_delivery *out);
 
 #endif

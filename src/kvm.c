@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -63,6 +64,39 @@ int kvm__open(char *why, size_t why_len)
 long kvm__check_extension(int fd, long cap)
 {
 	return kvm__ioctl_raw(fd, KVM_CHECK_EXTENSION, (void *)cap);
+}
+
+struct kvm_cpuid2 *kvm__supported_cpuid(int kvm_fd)
+{
+	for (unsigned nent = 64; nent <= 4096; nent *= 2) {
+		struct kvm_cpuid2 *c = ks_zalloc(sizeof(*c) + nent * sizeof(c->entries[0]));
+		long ret;
+
+		c->nent = nent;
+		ret = kvm__ioctl_raw(kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+		if (ret == 0)
+			return c;
+		free(c);
+		if (ret != -E2BIG) {
+			ks_error_errno((int)-ret, "KVM_GET_SUPPORTED_CPUID on %s failed", KVM_DEVICE_PATH);
+			return NULL;
+		}
+	}
+	ks_error("KVM_GET_SUPPORTED_CPUID needs more than 4096 entries");
+	return NULL;
+}
+
+const struct kvm_cpuid_entry2 *kvm__cpuid_entry(const struct kvm_cpuid2 *cpuid, unsigned function,
+						unsigned index)
+{
+	for (unsigned i = 0; cpuid && i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function == function &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == index))
+			return e;
+	}
+	return NULL;
 }
 
 const char *kvm__exit_reason_name(unsigned int reason)

@@ -42,6 +42,16 @@ int kvm__open(char *why, size_t why_len);
 /* KVM_CHECK_EXTENSION; 0 when absent, -errno on failure. */
 long kvm__check_extension(int fd, long cap);
 
+/*
+ * KVM_GET_SUPPORTED_CPUID on /dev/kvm, grown until every entry fits: the
+ * CPUID a VM may be given. NULL, with the error printed, on failure; the
+ * caller frees it.
+ */
+struct kvm_cpuid2 *kvm__supported_cpuid(int kvm_fd);
+/* The entry for function and index (0 for leaves without one), or NULL. */
+const struct kvm_cpuid_entry2 *kvm__cpuid_entry(const struct kvm_cpuid2 *cpuid, unsigned function,
+						unsigned index);
+
 /* Name of a KVM_EXIT_* reason for messages ("IO", "SHUTDOWN", ...). */
 const char *kvm__exit_reason_name(unsigned int reason);
 

@@ -16,11 +16,18 @@
 #define EFER_LME	(1ull << 8)
 #define EFER_LMA	(1ull << 10)
 #define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 
 static int vcpu__set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *supported)
 {
 	size_t size = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
 	struct kvm_cpuid2 *cpuid = ks_zalloc(size);
+	/*
+	 * Kernels before 6.14 leave TSC-deadline out of KVM_GET_SUPPORTED_CPUID
+	 * and report it with KVM_CAP_TSC_DEADLINE_TIMER instead, for the
+	 * in-kernel LAPIC this VM has (Documentation/virt/kvm/api.rst).
+	 */
+	bool tsc_deadline = kvm__check_extension(vcpu->vm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	long ret;
 
 	memcpy(cpuid, supported, size);
@@ -32,6 +39,8 @@ static int vcpu__set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *supported
 			/* KVM's APIC ID is the vCPU id; CPUID must agree with it. */
 			e->ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
 			e->ecx |= CPUID_1_ECX_X2APIC;
+			if (tsc_deadline)
+				e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 			break;
 		case 0xb:
 		case 0x1f:

@@ -19,6 +19,8 @@
 
 #define PTE_PRESENT	(1ull << 0)
 #define PTE_WRITE	(1ull << 1)
+#define PTE_PWT		(1ull << 3)
+#define PTE_PCD		(1ull << 4)
 #define PTE_LARGE	(1ull << 7)
 
 static void *gpa_to_hva(struct vm *vm, uint64_t gpa)
@@ -39,6 +41,12 @@ static void vm__build_page_tables(struct vm *vm)
 	/* 1 GiB identity map in 2 MiB pages covers low memory and every mailbox. */
 	for (uint64_t i = 0; i < 512; i++)
 		pd[i] = (i << 21) | PTE_PRESENT | PTE_WRITE | PTE_LARGE;
+	/* The xAPIC MMIO page (--ipi-via xapic), identity mapped and uncached. */
+	uint64_t *pd_high = gpa_to_hva(vm, GUEST_PD_HIGH_GPA);
+
+	pdpt[APIC_MMIO_BASE >> 30] = GUEST_PD_HIGH_GPA | PTE_PRESENT | PTE_WRITE;
+	pd_high[(APIC_MMIO_BASE >> 21) & 511] = (APIC_MMIO_BASE & ~((1ull << 21) - 1)) | PTE_PRESENT |
+						PTE_WRITE | PTE_LARGE | PTE_PCD | PTE_PWT;
 }
 
 static void vm__build_gdt(struct vm *vm)
@@ -79,6 +87,8 @@ static void vm__build_idt(struct vm *vm)
 		idt_set_gate(idt, v, exceptions + v * GUEST_STUB_SIZE);
 	for (unsigned k = 0; k < MB_NSLOTS; k++)
 		idt_set_gate(idt, REQ_VECTOR(k), requests + k * GUEST_STUB_SIZE);
+	idt_set_gate(idt, TIMER_VECTOR, guest_symbol_gpa(guest_timer_isr));
+	idt_set_gate(idt, GUEST_WAKE_VECTOR, guest_symbol_gpa(guest_wake_isr));
 }
 
 static int vm__load_guest(struct vm *vm)
@@ -122,26 +132,6 @@ int vm__set_memslot_flags(struct vm *vm, unsigned slot, uint64_t gpa, void *host
 	};
 
 	return vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -1 : 0;
-}
-
-static struct kvm_cpuid2 *vm__supported_cpuid(struct vm *vm)
-{
-	for (unsigned nent = 64; nent <= 4096; nent *= 2) {
-		struct kvm_cpuid2 *c = ks_zalloc(sizeof(*c) + nent * sizeof(c->entries[0]));
-		long ret;
-
-		c->nent = nent;
-		ret = kvm__ioctl_raw(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
-		if (ret == 0)
-			return c;
-		free(c);
-		if (ret != -E2BIG) {
-			ks_error_errno((int)-ret, "KVM_GET_SUPPORTED_CPUID on /dev/kvm failed");
-			return NULL;
-		}
-	}
-	ks_error("KVM_GET_SUPPORTED_CPUID needs more than 4096 entries");
-	return NULL;
 }
 
 long vm__max_vcpus(int kvm_fd)
@@ -198,7 +188,7 @@ int vm__create(struct vm *vm, int kvm_fd, unsigned nvcpus,
 	}
 	if (vm__create_machine(vm) < 0)
 		goto err_destroy;
-	vm->cpuid = vm__supported_cpuid(vm);
+	vm->cpuid = kvm__supported_cpuid(vm->kvm_fd);
 	if (!vm->cpuid)
 		goto err_destroy;
 	vm->vcpus = ks_zalloc(nvcpus * sizeof(*vm->vcpus));

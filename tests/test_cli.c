@@ -219,6 +219,35 @@ static void lost_after_defaults_and_reaches_the_report(void **state)
 	json_decref(j);
 }
 
+/* --ipi-via and --delivery: stored, refused in one line otherwise, and in the report's config. */
+static void kick_source_options(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "--ipi-via", "X2APIC" }, { "--ipi-via", "" }, { "--ipi-via", "msr" },
+		{ "--delivery", "lowest" }, { "--delivery", "" }, { "--delivery", "NMI" },
+	};
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(parse(NULL), 0);
+	assert_int_equal(cfg.ipi_via, VIA_X2APIC);
+	assert_int_equal(cfg.delivery, KICK_DELIVERY_FIXED);
+	assert_int_equal(parse("--ipi-via", "xapic", "--delivery", "nmi", NULL), 0);
+	assert_int_equal(cfg.ipi_via, VIA_XAPIC);
+	assert_int_equal(cfg.delivery, KICK_DELIVERY_NMI);
+	assert_true(cfg.given & KS_OPT_IPI_VIA);
+	assert_true(cfg.given & KS_OPT_DELIVERY);
+	j = config__to_json(&cfg);
+	assert_string_equal(json_string_value(json_object_get(j, "ipi_via")), "xapic");
+	assert_string_equal(json_string_value(json_object_get(j, "delivery")), "nmi");
+	json_decref(j);
+	assert_int_equal(parse("--ipi-via", "pv", NULL), 0);
+	assert_int_equal(cfg.ipi_via, VIA_PV);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse(bad[i][0], bad[i][1], NULL) != KS_EXIT_USAGE)
+			fail_msg("%s '%s' was not refused with exit 2", bad[i][0], bad[i][1]);
+}
+
 static void plain_decimals_only(void **state)
 {
 	double v = -1;
@@ -289,6 +318,7 @@ int main(void)
 		cmocka_unit_test(output_options_are_stored),
 		cmocka_unit_test(lost_after_defaults_and_reaches_the_report),
 		cmocka_unit_test(plain_decimals_only),
+		cmocka_unit_test(kick_source_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,10 +25,20 @@ void interrupts__msi_route(unsigned apic_id, unsigned vector, uint32_t *address_
 
 /* KVM_SIGNAL_MSI of vector to the vCPU with apic_id: 0, or -errno (-ENXIO: no LAPIC took it). */
 int interrupts__signal_msi(int vm_fd, unsigned apic_id, unsigned vector);
+/* The same as a fixed interrupt or an NMI (--delivery), which carries no vector. */
+int interrupts__signal(int vm_fd, unsigned apic_id, unsigned vector, enum kick_delivery delivery);
 
-/* The kick as a param, so compare tells the scenarios' kicks apart. */
+/*
+ * --delivery nmi: the slots vCPU vcpu's NMI handler looks at (bit k: slot
+ * k), those of the senders that kick it. Set before its first NMI.
+ */
+void interrupts__watch_nmi_slots(struct engine *e, unsigned vcpu, uint64_t slots);
+
+/* The kick and a --delivery other than fixed as params, so compare tells the kicks apart. */
 void interrupts__describe(struct scenario_run *run, json_t *params);
 
 extern const struct scenario_param interrupts__storm_params[];
+/* The same, and --delivery. */
+extern const struct scenario_param interrupts__msi_params[];
 
 #endif

@@ -3,18 +3,23 @@
  * ipi: guest vCPUs are the senders.
  *
  * A sending vCPU publishes a sequence in slot <its id> of each target's
- * mailbox and writes its x2APIC ICR (WRMSR 0x830) with vector
- * REQ_VECTOR(<its id>): unicast to one APIC ID, or broadcast with the
- * all-excluding-self shorthand. The write is the request and the kick at
- * once: KVM sets the vector in each target's IRR and kicks it (an IPI out of
- * guest mode, a wake-up from HLT, or with APICv/AVIC and IPI virtualization
- * a posted interrupt without any exit). The sender waits for the targets'
- * handlers (closed loop) or keeps its schedule (open loop), and logs every
- * sequence it published and every observation its targets made to a ring
- * in its mailbox (guest.S, ipi_sender). This file drains the rings into the
- * ledger, which decides each request's outcome as for the host senders; a
- * request the ledger declares lost is kicked again from here, with
- * KVM_SIGNAL_MSI on the same vector, since the guest has no notion of loss.
+ * mailbox and sends vector REQ_VECTOR(<its id>): unicast to one APIC ID, or
+ * broadcast with the all-excluding-self shorthand. --ipi-via picks the way
+ * (ipi_send.h): a WRMSR to the x2APIC ICR, MMIO writes to the xAPIC ICR
+ * (KVM emulates the access to the APIC page), or the KVM_HC_SEND_IPI
+ * hypercall with the targets as a bitmap. The send is the request and the
+ * kick at once: KVM sets the vector in each target's IRR and kicks it (an
+ * IPI out of guest mode, a wake-up from HLT, or with APICv/AVIC and IPI
+ * virtualization a posted interrupt without any exit). --delivery nmi sends
+ * NMIs instead, which the target's NMI handler observes slot by slot.
+ *
+ * The sender waits for the targets' handlers (closed loop) or keeps its
+ * schedule (open loop), and logs every sequence it published and every
+ * observation its targets made to a ring in its mailbox (guest_ipi.inc).
+ * This file drains the rings into the ledger, which decides each request's
+ * outcome as for the host senders; a request the ledger declares lost is
+ * kicked again from here, with KVM_SIGNAL_MSI on the same vector (or an
+ * NMI), since the guest has no notion of loss.
  *
  * Patterns: one-to-one, vCPU i -> vCPU (i + 1) mod N for the first
  * --senders vCPUs; one-to-all, vCPU 0 broadcasts; all-to-all, every vCPU
@@ -23,7 +28,9 @@
  *
  * Latency: TSC just before the ICR write (or, open loop, when the request
  * was due) -> target handler, both guest TSC, so all vCPUs must share one
- * TSC offset.
+ * TSC offset. A closed loop also times the round trip kvm-unit-tests'
+ * vmexit ipi and ipi_halt time: the ICR write -> the target's handler ->
+ * the sender sees its observation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +38,7 @@
 #include <time.h>
 
 #include "../monitor.h"
-#include "interrupts.h"
+#include "ipi_send.h"
 
 #define IPI_POLL_MS 1
 #define IPI_START_TIMEOUT_MS 2000
@@ -50,6 +57,7 @@ struct ipi_sender {
 	uint64_t sequences;         /* PUB events drained */
 	struct ledger_stream stream[MB_NSLOTS];     /* per target */
 	uint64_t last_kick[MB_NSLOTS];              /* host TSC of the newest re-kick */
+	uint64_t last_seq, last_icr;                /* newest PUB: its sequence and guest TSC */
 };
 
 struct ipi_run {
@@ -60,6 +68,7 @@ struct ipi_run {
 	unsigned nvcpus;
 	struct ipi_sender senders[MB_NSLOTS];
 	unsigned nsenders;
+	struct ipi_sender *sender_of[MB_NSLOTS];
 	bool is_target[MB_NSLOTS];
 	bool is_sender[MB_NSLOTS];
 	struct ledger_rules rules;
@@ -67,6 +76,7 @@ struct ipi_run {
 	uint64_t overruns, ring_full, out_of_order, rekicks, rekick_errors;
 	uint32_t stop;              /* IPI_STOP_* last posted */
 	uint64_t start_ns;
+	struct histogram *round_trip;   /* guest TSC ticks; closed loop only */
 };
 
 static uint64_t ipi__all_but(unsigned nvcpus, unsigned self)
@@ -79,18 +89,12 @@ static uint64_t ipi__all_but(unsigned nvcpus, unsigned self)
 static void ipi__add_sender(struct ipi_run *r, unsigned vcpu, bool broadcast)
 {
 	struct ipi_sender *s = &r->senders[r->nsenders++];
-	unsigned n = r->nvcpus;
+	unsigned n = r->nvcpus, dest = (vcpu + 1) % n;
 
 	s->vcpu = vcpu;
-	if (broadcast) {
-		s->targets = ipi__all_but(n, vcpu);
-		s->icr = REQ_VECTOR(vcpu) | ICR_ALL_BUT_SELF;
-	} else {
-		unsigned dest = (vcpu + 1) % n;
-
-		s->targets = 1ull << dest;
-		s->icr = REQ_VECTOR(vcpu) | ((uint64_t)dest << ICR_DEST_SHIFT);
-	}
+	s->targets = broadcast ? ipi__all_but(n, vcpu) : 1ull << dest;
+	s->icr = ipi_send__icr(r->cfg->ipi_via, r->cfg->delivery, REQ_VECTOR(vcpu), broadcast, dest);
+	r->sender_of[vcpu] = s;
 	s->ntargets = (unsigned)__builtin_popcountll(s->targets);
 	r->is_sender[vcpu] = true;
 	for (uint64_t t = s->targets; t; t &= t - 1)
@@ -164,6 +168,7 @@ static void ipi__configure(struct ipi_run *r, struct scenario_result *res)
 		struct mailbox *mb = ipi__mailbox(r, s);
 
 		mb->ipi_icr = s->icr;
+		mb->ipi_via = cfg->ipi_via;
 		mb->ipi_targets = s->targets;
 		mb->ipi_ntargets = s->ntargets;
 		mb->ipi_count = cfg->count;
@@ -177,6 +182,14 @@ static void ipi__configure(struct ipi_run *r, struct scenario_result *res)
 			ledger_stream__init(&s->stream[__builtin_ctzll(t)], &r->rules, &res->tally,
 					    IPI_RECORDS, 0);
 	}
+	/* An NMI names no sender: each target looks at the slots of all that send to it. */
+	for (unsigned t = 0; cfg->delivery == KICK_DELIVERY_NMI && t < r->nvcpus; t++) {
+		uint64_t slots = 0;
+
+		for (unsigned i = 0; i < r->nsenders; i++)
+			slots |= (r->senders[i].targets >> t & 1) << r->senders[i].vcpu;
+		interrupts__watch_nmi_slots(r->e, t, slots);
+	}
 }
 
 static void ipi__release(struct ipi_run *r)
@@ -186,28 +199,17 @@ static void ipi__release(struct ipi_run *r)
 			ledger_stream__release(&r->senders[i].stream[__builtin_ctzll(t)]);
 }
 
-/* An MSI with vector REQ_VECTOR(sender) to vCPU target: what its handler observes. */
+/* What the sender's IPI delivers, from the host: vector REQ_VECTOR(sender), or an NMI. */
 static int ipi__msi(struct ipi_run *r, unsigned target, unsigned sender)
 {
-	return interrupts__signal_msi(r->e->vm.fd, target, REQ_VECTOR(sender));
+	return interrupts__signal(r->e->vm.fd, target, REQ_VECTOR(sender), r->cfg->delivery);
 }
 
-/*
- * Posts the command. A halted sender sleeps in HLT: an MSI on its own
- * request vector (its own slot, which no sender uses, since nobody sends to
- * itself) wakes it, and guest.S looks at the command with interrupts off
- * before HLT, so the wake-up cannot slip in between.
- */
 static int ipi__go(struct ipi_run *r)
 {
-	for (unsigned i = 0; i < r->nsenders; i++) {
-		struct ipi_sender *s = &r->senders[i];
-
-		/* Pairs with the guest's load of the command: the fields above are seen first. */
-		__atomic_store_n(&ipi__mailbox(r, s)->ipi_cmd, IPI_CMD_SEND, __ATOMIC_RELEASE);
-		if (engine__mode_of(r->e, s->vcpu) == MB_MODE_HALTED && ipi__msi(r, s->vcpu, s->vcpu) < 0)
+	for (unsigned i = 0; i < r->nsenders; i++)
+		if (guest_sender__go(r->e, r->senders[i].vcpu, IPI_CMD_SEND) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -220,8 +222,21 @@ static void ipi__stop(struct ipi_run *r, uint32_t how)
 		__atomic_store_n(&ipi__mailbox(r, &r->senders[i])->ipi_stop, how, __ATOMIC_RELAXED);
 }
 
-static void ipi__event(struct ipi_run *r, struct ipi_sender *s, const struct ipi_event *ev)
+/*
+ * A closed loop's OBS carries when the sender saw it: the round trip of the
+ * sequence the sender published last, which is the one it waits for.
+ */
+static void ipi__round_trip(struct ipi_run *r, struct ipi_sender *s, const struct ipi_event *ev)
 {
+	if (r->round_trip && ev->c && ev->a == s->last_seq && ev->c >= s->last_icr)
+		histogram__record(r->round_trip, ev->c - s->last_icr);
+}
+
+static void ipi__event(void *arg, unsigned vcpu, const struct ipi_event *ev)
+{
+	struct ipi_run *r = arg;
+	struct ipi_sender *s = r->sender_of[vcpu];
+
 	switch (ev->kind) {
 	case IPI_EV_PUB:
 		for (uint64_t t = s->targets; t; t &= t - 1) {
@@ -236,12 +251,15 @@ static void ipi__event(struct ipi_run *r, struct ipi_sender *s, const struct ipi
 			});
 		}
 		s->sequences++;
+		s->last_seq = ev->a;
+		s->last_icr = ev->c;
 		break;
 	case IPI_EV_OBS:
 		if (ev->target < MB_NSLOTS && (s->targets >> ev->target & 1))
 			ledger__observe(&s->stream[ev->target], ev->a, ev->b - r->tsc_offset,
 					atomic_load_explicit(&r->e->vm.vcpus[ev->target].excuse_ticks,
 							     memory_order_relaxed));
+		ipi__round_trip(r, s, ev);
 		break;
 	case IPI_EV_OVERRUN:
 		r->overruns += ev->a;
@@ -251,24 +269,9 @@ static void ipi__event(struct ipi_run *r, struct ipi_sender *s, const struct ipi
 	}
 }
 
-/*
- * Takes the events the guest appended since the last look. The acquire load
- * of the head pairs with the guest's ordered stores (event, then head); the
- * release store of the tail tells the guest the slots are free only after
- * they were read.
- */
 static void ipi__drain(struct ipi_run *r, struct ipi_sender *s)
 {
-	struct mailbox *mb = ipi__mailbox(r, s);
-	uint64_t head = __atomic_load_n(&mb->ipi_ring_head, __ATOMIC_ACQUIRE);
-
-	if (head == s->tail)
-		return;
-	/* Full: the guest may be waiting for room, which delays its sends. */
-	r->ring_full += head - s->tail >= IPI_EVENT_RING;
-	for (; s->tail != head; s->tail++)
-		ipi__event(r, s, &mb->ipi_events[s->tail & (IPI_EVENT_RING - 1)]);
-	__atomic_store_n(&mb->ipi_ring_tail, s->tail, __ATOMIC_RELEASE);
+	r->ring_full += guest_sender__drain(&r->e->vm, s->vcpu, &s->tail, ipi__event, r);
 }
 
 /*
@@ -346,25 +349,48 @@ static json_t *ipi__sender_placement(struct ipi_run *r, const struct ipi_sender 
 			 "icr", json_sprintf("%#llx", (unsigned long long)s->icr));
 }
 
-static bool ipi__vcpus_share_cpu(const struct ipi_run *r)
+/*
+ * The closed loop's round trip, set beside kvm-unit-tests x86/vmexit ipi
+ * and ipi_halt; an open-loop sender waits for no acknowledgement, so there
+ * is none to time.
+ */
+static void ipi__round_trip_json(struct ipi_run *r, json_t *extra)
 {
-	const struct vm *vm = &r->e->vm;
-
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		/* Unbound threads: the plan's own verdict is all there is. */
-		if (vm->vcpus[i].cpu < 0)
-			return r->ctx->plan.overcommit;
-		for (unsigned j = i + 1; j < vm->nvcpus; j++)
-			if (vm->vcpus[i].cpu == vm->vcpus[j].cpu)
-				return true;
+	if (!r->round_trip) {
+		json_object_set_new(extra, "round_trip_ns", json_null());
+		json_object_set_new(extra, "round_trip_why", json_string(
+			"open loop: a sender does not wait for each acknowledgement, so no round trip is timed"));
+		return;
 	}
-	return false;
+	json_object_set_new(extra, "round_trip_ns", r->round_trip->count ?
+			    histogram__to_json(r->round_trip, clock__ns_per_tick(r->ctx->clock)) : json_null());
+	json_object_set_new(extra, "round_trip_spans", json_string(
+		"ICR write -> target's handler -> the sender sees its observation, guest TSC "
+		"(kvm-unit-tests x86/vmexit ipi, ipi_halt)"));
+}
+
+/* Hypercall sends KVM said reached fewer vCPUs than they targeted: failed kicks. */
+static void ipi__send_failures(struct ipi_run *r, struct scenario_result *res)
+{
+	uint64_t failed = 0, last = 0;
+
+	for (unsigned i = 0; i < r->nsenders; i++) {
+		struct mailbox *mb = ipi__mailbox(r, &r->senders[i]);
+
+		failed += mb->send_failed;
+		last = mb->send_failed ? mb->send_status : last;
+	}
+	res->kicks.failed += failed;
+	if (failed && !res->error[0])
+		ks_format(res->error, sizeof(res->error), "%llu KVM_HC_SEND_IPI calls reached fewer "
+			  "vCPUs than they targeted (the last returned %lld)", (unsigned long long)failed,
+			  (long long)last);
 }
 
 /* Every stream is finished: whatever is still pending is unresolved. */
 static void ipi__collect(struct ipi_run *r, struct scenario_result *res)
 {
-	json_t *placement = json_array(), *per_sender = json_array();
+	json_t *placement = json_array(), *per_sender = json_array(), *apic_modes = json_array();
 
 	for (unsigned i = 0; i < r->nsenders; i++) {
 		struct ipi_sender *s = &r->senders[i];
@@ -377,18 +403,28 @@ static void ipi__collect(struct ipi_run *r, struct scenario_result *res)
 			"sequences", (json_int_t)s->sequences));
 		json_array_append_new(placement, ipi__sender_placement(r, s));
 	}
+	/* The APIC mode each guest says it is in: evidence of the path, not the host's intent. */
+	for (unsigned v = 0; v < r->nvcpus; v++)
+		json_array_append_new(apic_modes, json_string(r->e->vm.vcpus[v].mb->apic_mode ==
+							      APIC_MODE_XAPIC ? "xapic" : "x2apic"));
 	res->kicks.rekicks = r->rekicks;
 	res->kicks.failed = r->rekick_errors;
+	ipi__send_failures(r, res);
 	r->run->summary.senders = placement;
 	res->latency = ledger_tally__served(&res->tally);
-	res->extra = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
-			       "kick", "x2APIC ICR write (WRMSR 0x830)",
-			       "rekick", "KVM_SIGNAL_MSI on the sender's vector, from the host",
+	res->extra = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+			       "kick", ipi_send__kick_name(r->cfg->ipi_via, true),
+			       "delivery", kick_delivery__name(r->cfg->delivery),
+			       "rekick", r->cfg->delivery == KICK_DELIVERY_NMI ?
+				       "KVM_SIGNAL_MSI of an NMI, from the host" :
+				       "KVM_SIGNAL_MSI on the sender's vector, from the host",
 			       "observations_overwritten", (json_int_t)r->overruns,
 			       "event_ring_full", (json_int_t)r->ring_full,
 			       "events_out_of_order", (json_int_t)r->out_of_order,
 			       "per_sender", per_sender,
 			       "sender_kvm_stats", engine__stats_json(r->e, r->is_sender, res->tally.sent));
+	json_object_set_new(res->extra, "apic_modes", apic_modes);
+	ipi__round_trip_json(r, res->extra);
 }
 
 /* The senders a pattern makes, for the params as well as the run. */
@@ -409,6 +445,10 @@ static void ipi__describe(struct scenario_run *run, json_t *params)
 	ipi__plan_run(r, run);
 	json_object_set_new(params, "senders", json_integer(r->nsenders));
 	interrupts__describe(run, params);
+	json_object_set_new(params, "kick", json_string(ipi_send__kick_name(r->cfg->ipi_via, false)));
+	/* As --delivery: x2APIC runs match the baselines made before --ipi-via existed. */
+	if (r->cfg->ipi_via != VIA_X2APIC)
+		json_object_set_new(params, "ipi_via", json_string(ipi_via__name(r->cfg->ipi_via)));
 }
 
 static int ipi__setup(struct scenario_run *run)
@@ -417,9 +457,12 @@ static int ipi__setup(struct scenario_run *run)
 
 	ipi__plan_run(r, run);
 	r->e = run->engine;
-	if (ipi__check_tsc(r, run->res) < 0)
+	if (ipi__check_tsc(r, run->res) < 0 ||
+	    ipi_send__prepare(r->e, r->cfg->ipi_via, run->res->error, sizeof(run->res->error)) < 0)
 		return -1;
 	ipi__configure(r, run->res);
+	if (!r->cfg->rate_hz)
+		r->round_trip = ks_aligned_zalloc(KS_CACHELINE, sizeof(*r->round_trip));
 	run->targets = r->is_target;
 	return 0;
 }
@@ -449,12 +492,16 @@ static void ipi__details(struct scenario_run *run)
 {
 	struct ipi_run *r = run->state;
 
-	json_object_set_new(run->res->placement, "overcommit", json_boolean(ipi__vcpus_share_cpu(r)));
+	json_object_set_new(run->res->placement, "overcommit",
+			    json_boolean(guest_sender__vcpus_share_cpu(r->e)));
 }
 
 static void ipi__teardown(struct scenario_run *run)
 {
-	ipi__release(run->state);
+	struct ipi_run *r = run->state;
+
+	ipi__release(r);
+	free(r->round_trip);
 }
 
 static const struct scenario_param ipi_params[] = {
@@ -466,17 +513,22 @@ static const struct scenario_param ipi_params[] = {
 	{ "--gap", "closed loop: random pause before each IPI (lets a halted target block again)" },
 	{ "--deadline", "ms within which an observed IPI is delivered, after which it is late" },
 	{ "--lost-after", "ms before an unobserved IPI counts as lost and the host kicks the target" },
+	{ "--ipi-via", "x2apic (WRMSR to the ICR), xapic (MMIO writes to ICR high, then low) or pv "
+		       "(KVM_HC_SEND_IPI, where KVM offers it)" },
+	{ "--delivery", "fixed (vector 0x40 + sender) or nmi (the target looks at every sender's slot)" },
 	{ NULL, NULL },
 };
 
 const struct scenario scenario_ipi = {
 	.name = "ipi",
-	.summary = "guest x2APIC IPIs between vCPUs, unicast or broadcast; ICR write to handler",
+	.summary = "guest IPIs between vCPUs (x2APIC, xAPIC or PV send), unicast or broadcast; "
+		   "ICR write to handler, and the round trip",
 	.latency = "ICR write (open loop: when it was due) -> target's handler, both guest TSC",
 	.measures = MEASURES_KICK,
 	.params = ipi_params,
-	.options = INTERRUPTS_OPTIONS,
+	.options = INTERRUPTS_OPTIONS | KS_OPT_IPI_VIA | KS_OPT_DELIVERY,
 	.flags = INTERRUPTS_FLAGS,
+	.supported = ipi_send__supported,
 	.min_vcpus = 2,
 	.max_vcpus = MB_NSLOTS,
 	.state_size = sizeof(struct ipi_run),

@@ -86,15 +86,15 @@ int driver__start_engine(struct scenario_run *run, struct engine *e)
 static int driver__measure(struct scenario_run *run)
 {
 	struct tracer *tracer = run->ctx->tracer;
+	bool traced = run->log_kicks && tracer__begin(tracer, run) == 0;
 	int ret;
 
-	run->log_kicks = tracer__wants(tracer, run) && tracer__begin(tracer, run) == 0;
 	if (run->engine)
 		engine__snapshot_before(run->engine);
 	ret = run->sc->measure ? run->sc->measure(run) : storm__run(run);
 	if (run->engine)
 		engine__snapshot_after(run->engine);
-	if (run->log_kicks)
+	if (traced)
 		tracer__end(tracer, run);
 	return ret;
 }
@@ -126,6 +126,8 @@ int scenario__drive(const struct scenario *sc, struct scenario_ctx *ctx, struct 
 
 	run.state = sc->state_size ? ks_aligned_zalloc(KS_CACHELINE, sc->state_size) : NULL;
 	res->params = driver__params(&run);
+	/* Known before setup: a scenario may wire its ledger's watch there. */
+	run.log_kicks = tracer__wants(ctx->tracer, &run);
 	if ((sc->flags & SCENARIO_VM) && driver__start_engine(&run, &e) < 0)
 		goto out;
 	if (sc->setup && sc->setup(&run) < 0)

@@ -147,7 +147,7 @@ static void ledger__serve(struct ledger_stream *s, uint64_t seq, uint64_t newest
 	s->tally->outcome[o]++;
 	ledger__sample(s, (enum ledger_sample)o, seq, obs);
 	if (s->watch)
-		s->watch->served(s->watch->arg, record(s, seq), obs, o);
+		s->watch->served(s->watch->arg, s, record(s, seq), obs, o);
 }
 
 /* How long a request waited by obs, not counting the target's excuse meanwhile. */

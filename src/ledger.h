@@ -97,8 +97,11 @@ struct ledger_pub {
  * the observation that served it: how a tracer learns which kicks to
  * explain. Called on the stream owner's thread; it must not block.
  */
+struct ledger_stream;
+
 struct ledger_watch {
-	void (*served)(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o);
+	void (*served)(void *arg, const struct ledger_stream *stream, const struct ledger_pub *request,
+		       uint64_t obs, enum ledger_outcome o);
 	void *arg;
 };
 

@@ -81,7 +81,7 @@ struct scenario_run {
 	void *state;                    /* sc->state_size bytes, zeroed */
 	struct storm_summary summary;   /* the senders' placement and waits, for the report */
 	const bool *targets;            /* vCPUs the delivery path is judged over; NULL: all */
-	bool log_kicks;                 /* --trace: fill kicks as requests are served */
+	bool log_kicks;                 /* --trace: fill kicks as requests are served (set before setup) */
 	struct kick_log kicks;          /* the served kicks, for the tracer */
 };
 

@@ -92,6 +92,7 @@ struct storm {
 /* A sender thread's body: pthread_create's start routine. */
 void *sender__thread(void *arg);
 /* The ledger watch that logs a target's served kicks for --trace (arg: the storm_target). */
-void sender__log_served(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o);
+void sender__log_served(void *arg, const struct ledger_stream *stream, const struct ledger_pub *request,
+			uint64_t obs, enum ledger_outcome o);
 
 #endif

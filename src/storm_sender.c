@@ -114,12 +114,14 @@ static void sender__observe(struct storm_sender *s, struct storm_target *t, uint
  * from the sender's syscall to the target. A coalesced one shares the
  * observation of a newer request, so it has no end of its own to explain.
  */
-void sender__log_served(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o)
+void sender__log_served(void *arg, const struct ledger_stream *stream, const struct ledger_pub *request,
+			uint64_t obs, enum ledger_outcome o)
 {
 	struct storm_target *t = arg;
 	struct storm_sender *s = t->sender;
 	const struct storm_kick *kick = s->storm->kick;
 
+	(void)stream;
 	if (o == LEDGER_COALESCED)
 		return;
 	kick_log__add(&s->log, &(struct trace_kick){

@@ -159,10 +159,12 @@ struct watched {
 	enum ledger_outcome outcome[8];
 };
 
-static void watch_served(void *arg, const struct ledger_pub *request, uint64_t obs, enum ledger_outcome o)
+static void watch_served(void *arg, const struct ledger_stream *stream, const struct ledger_pub *request,
+			 uint64_t obs, enum ledger_outcome o)
 {
 	struct watched *w = arg;
 
+	assert_non_null(stream);
 	assert_true(w->n < 8);
 	w->published[w->n] = request->published;
 	w->obs[w->n] = obs;

@@ -48,7 +48,10 @@
 #define IPI_RECORDS 1024
 _Static_assert(IPI_MAX_OUT < IPI_RECORDS, "the ledger keeps every pending request");
 
+struct ipi_run;
+
 struct ipi_sender {
+	struct ipi_run *run;
 	unsigned vcpu;
 	uint64_t targets;           /* bit t: vCPU t */
 	unsigned ntargets;
@@ -58,6 +61,7 @@ struct ipi_sender {
 	struct ledger_stream stream[MB_NSLOTS];     /* per target */
 	uint64_t last_kick[MB_NSLOTS];              /* host TSC of the newest re-kick */
 	uint64_t last_seq, last_icr;                /* newest PUB: its sequence and guest TSC */
+	struct ledger_watch watch;                  /* --trace: served kicks into run->kicks */
 };
 
 struct ipi_run {
@@ -150,11 +154,34 @@ static int ipi__check_tsc(struct ipi_run *r, struct scenario_result *res)
 }
 
 /* Fills every sender's command line and ledger; the command itself is posted by ipi__go. */
+/*
+ * --trace: a request its own observation served is a kick from the sending
+ * vCPU's thread, whose ICR write the trace shows, to the target's.
+ */
+static void ipi__log_served(void *arg, const struct ledger_stream *stream, const struct ledger_pub *request,
+			    uint64_t obs, enum ledger_outcome o)
+{
+	struct ipi_sender *s = arg;
+	struct ipi_run *r = s->run;
+	unsigned target = (unsigned)(stream - s->stream);
+	double ns = obs > request->published ?
+		clock__ticks_to_ns(r->ctx->clock, obs - request->published) : 0;
+
+	if (o == LEDGER_COALESCED)
+		return;
+	kick_log__add(&r->run->kicks, &(struct trace_kick){
+		.kick_tsc = request->published, .observed_tsc = obs,
+		.sender_tid = r->e->vm.vcpus[s->vcpu].tid, .sender_vcpu = (int)s->vcpu,
+		.target_tid = r->e->vm.vcpus[target].tid, .target_vcpu = target,
+		.vector = REQ_VECTOR(s->vcpu), .kind = TRACE_KICK_GUEST_IPI, .latency_ns = (uint64_t)ns,
+	});
+}
+
 static void ipi__configure(struct ipi_run *r, struct scenario_result *res)
 {
 	const struct ks_config *cfg = r->cfg;
 	struct tsc_clock *clock = r->ctx->clock;
-	uint64_t interval = 0;
+	uint64_t interval = 0, ntargets = 0;
 
 	r->rules.deadline = clock__ns_to_ticks(clock, (uint64_t)cfg->deadline_ms * 1000000ull);
 	r->rules.lost_after = clock__ns_to_ticks(clock, (uint64_t)cfg->lost_after_ms * 1000000ull);
@@ -178,10 +205,17 @@ static void ipi__configure(struct ipi_run *r, struct scenario_result *res)
 		mb->ipi_gap = cfg->rate_hz ? 0 : clock__ns_to_ticks(clock, cfg->gap_ns);
 		mb->ipi_seed = (cfg->seed ^ (0x9e3779b97f4a7c15ull * (s->vcpu + 1))) | 1;
 		mb->ipi_stop = IPI_STOP_NONE;
-		for (uint64_t t = s->targets; t; t &= t - 1)
+		s->run = r;
+		s->watch = (struct ledger_watch){ .served = ipi__log_served, .arg = s };
+		for (uint64_t t = s->targets; t; t &= t - 1) {
 			ledger_stream__init(&s->stream[__builtin_ctzll(t)], &r->rules, &res->tally,
 					    IPI_RECORDS, 0);
+			s->stream[__builtin_ctzll(t)].watch = r->run->log_kicks ? &s->watch : NULL;
+			ntargets += 1;
+		}
 	}
+	if (r->run->log_kicks)
+		kick_log__init(&r->run->kicks, kick_log__capacity(cfg->count * ntargets, 1));
 	/* An NMI names no sender: each target looks at the slots of all that send to it. */
 	for (unsigned t = 0; cfg->delivery == KICK_DELIVERY_NMI && t < r->nvcpus; t++) {
 		uint64_t slots = 0;
@@ -527,7 +561,7 @@ const struct scenario scenario_ipi = {
 	.measures = MEASURES_KICK,
 	.params = ipi_params,
 	.options = INTERRUPTS_OPTIONS | KS_OPT_IPI_VIA | KS_OPT_DELIVERY,
-	.flags = INTERRUPTS_FLAGS,
+	.flags = INTERRUPTS_FLAGS | SCENARIO_TRACEABLE,
 	.supported = ipi_send__supported,
 	.min_vcpus = 2,
 	.max_vcpus = MB_NSLOTS,

@@ -71,6 +71,14 @@ check_traced "signal halted" "$report"
 ks_check "signal: the signal is queued, delivered and returns KVM_RUN to userspace" ks_jq "$report" \
 	'[.scenarios[0].trace.stages[].name] | index("user_exit") != null and index("injection") != null'
 
+# Guest IPIs: the sending vCPU's ICR write starts the kick.
+report=$KS_TMP/ipi.json
+ks_run_status 0 "ipi, halted, traced" run --scenario ipi --target-state halted --trace "${common[@]}" \
+	--output "$report"
+check_traced "ipi halted" "$report"
+ks_check "ipi: the first stage is the guest's send, not a host syscall" ks_jq "$report" \
+	'.scenarios[0].trace.stages[0].name as $n | ($n == "ipi_send" or $n == "sender_exit")'
+
 # A running target in this host's emulator takes its interrupt at the end of
 # an emulation batch: the time is spent before the injection, not in an exit.
 report=$KS_TMP/running.json
@@ -161,7 +169,7 @@ ks_check "... and the trace instance is gone" \
 
 # The trace objects, the window and host.trace conform to the report's schema.
 if python3 -c 'import jsonschema' 2>/dev/null; then
-	for r in msi signal threshold notrace; do
+	for r in msi signal ipi threshold notrace; do
 		[ -f "$KS_TMP/$r.json" ] || continue
 		ks_check "the $r report validates against the schema" python3 -c '
 import json, sys, jsonschema

@@ -244,14 +244,14 @@ static int parse_sweep(struct ks_config *cfg, const char *list)
 	unsigned n;
 
 	if (*list && list__has_empty_item(list))
-		return empty_item_error("--sweep-vcpus", list, "vCPU counts 1-256 separated by commas, e.g. 1,2,4,8");
+		return empty_item_error("--sweep-vcpus", list, "vCPU counts 1-4096 separated by commas, e.g. 1,2,4,8");
 
 	/* A vCPU-count list has the same grammar as a CPU list, ids from 1. */
 	if (parse__cpu_list(list, vals, KS_MAX_SWEEP, &n, KS_MAX_VCPUS + 1) < 0)
-		return usage_error("--sweep-vcpus", list, "up to 16 distinct vCPU counts 1-256, e.g. 1,2,4,8");
+		return usage_error("--sweep-vcpus", list, "up to 16 distinct vCPU counts 1-4096, e.g. 1,2,4,8");
 	for (unsigned i = 0; i < n; i++) {
 		if (vals[i] < 1)
-			return usage_error("--sweep-vcpus", list, "vCPU counts 1-256");
+			return usage_error("--sweep-vcpus", list, "vCPU counts 1-4096");
 		cfg->sweep_vcpus[i] = (unsigned)vals[i];
 	}
 	cfg->nsweep = n;
@@ -389,7 +389,7 @@ static int parse_one(struct ks_config *cfg, int opt)
 
 	switch (opt) {
 	case OPT_SCENARIO: return parse_scenarios(cfg, optarg);
-	case OPT_VCPUS: U64_OPTION("--vcpus", vcpus, 1, KS_MAX_VCPUS, "1-256"); break;
+	case OPT_VCPUS: U64_OPTION("--vcpus", vcpus, 1, KS_MAX_VCPUS, "1-4096, and at most what KVM allows"); break;
 	case OPT_SENDERS: U64_OPTION("--senders", senders, 1, KS_MAX_SENDERS, "1-64"); break;
 	case OPT_COUNT: U64_OPTION("--count", count, 1, 1000000000000ull, "1-10^12 kicks per sender"); break;
 	case OPT_RATE: U64_OPTION("--rate", rate_hz, 0, 100000000, "0 (closed loop) to 10^8 kicks/s"); break;
@@ -523,7 +523,7 @@ void config__print_run_usage(FILE *out)
 	      "or exponents); lists are comma-separated without empty items.\n"
 	      "\n"
 	      "  -s, --scenario LIST      scenarios to run, comma-separated, or all (default: signal)\n"
-	      "  -n, --vcpus N            vCPUs in the VM, 1-256 (default 2)\n"
+	      "  -n, --vcpus N            vCPUs in the VM, 1 to KVM's KVM_CAP_MAX_VCPUS (default 2)\n"
 	      "      --senders N          sender threads, 1-64 (default 1)\n"
 	      "  -c, --count N            kicks per sender (default 2000 unless --duration is given)\n"
 	      "  -D, --duration S         stop after S seconds (whichever of --count/--duration comes first)\n"

@@ -64,6 +64,7 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 	rs->lost += res.tally.outcome[LEDGER_LOST] + res.kicks.window.lost;
 	report__add(&rs->report, &res, &rs->env.clock);
 	scenario_result__release(&res);
+	placement__release(&ctx.plan);
 	return 0;
 }
 

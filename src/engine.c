@@ -138,8 +138,7 @@ int engine__start(struct engine *e, struct scenario_ctx *ctx, const struct engin
 void engine__stop(struct engine *e)
 {
 	if (e->vm_created) {
-		for (unsigned i = 0; i < e->vm.nvcpus; i++)
-			vcpu__stop(&e->vm.vcpus[i], ENGINE_STOP_TIMEOUT_MS);
+		vcpu__stop_all(e->vm.vcpus, e->vm.nvcpus, ENGINE_STOP_TIMEOUT_MS);
 		vm__destroy(&e->vm);
 	}
 	e->vm_created = false;
@@ -246,12 +245,15 @@ void engine__control_window(struct engine *e, struct scenario_result *res)
 
 void engine__quiesce(struct engine *e)
 {
+	vcpu__stop_all(e->vm.vcpus, e->vm.nvcpus, ENGINE_STOP_TIMEOUT_MS);
 	for (unsigned i = 0; i < e->vm.nvcpus; i++) {
 		struct vcpu *v = &e->vm.vcpus[i];
 		uint64_t was = v->tsc_offset;
 		bool known = v->tsc_offset_known;
 
-		vcpu__stop(v, ENGINE_STOP_TIMEOUT_MS);
+		/* A thread that did not stop is still in KVM_RUN: its offset cannot be read now. */
+		if (v->thread_started)
+			continue;
 		if (!known || vcpu__read_tsc_offset(v) < 0 || v->tsc_offset == was)
 			continue;
 		if (e->tsc_moved_vcpu < 0) {

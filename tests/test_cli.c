@@ -98,7 +98,7 @@ static void duration_alone_leaves_count_unbounded(void **state)
 static void bad_values_exit_2(void **state)
 {
 	static const char *const bad[][2] = {
-		{ "--vcpus", "0" }, { "--vcpus", "257" }, { "--vcpus", "-1" }, { "--vcpus", "two" },
+		{ "--vcpus", "0" }, { "--vcpus", "4097" }, { "--vcpus", "-1" }, { "--vcpus", "two" },
 		{ "--vcpus", "" }, { "--vcpus", " 2" }, { "--senders", "0" }, { "--senders", "65" },
 		{ "--count", "0" }, { "--count", "1e3" }, { "--count", "99999999999999999999999" },
 		{ "--rate", "-5" }, { "--burst", "0" }, { "--duration", "0" },

@@ -267,7 +267,7 @@ static void broadcast__teardown(struct scenario_run *run)
 	if (b->slot_mem)
 		munmap(b->slot_mem, BROADCAST_SLOT_SIZE);
 	if (b->pvclock)
-		munmap(b->pvclock, PVCLOCK_SIZE);
+		munmap(b->pvclock, b->pvclock_size);
 	for (int k = 0; k < BCAST_NKINDS; k++)
 		free(b->hist[k]);
 	free(b->verify_stats);

@@ -12,16 +12,19 @@
 
 #include "../driver.h"
 
-/* Far above the mailboxes (MB_GPA(KS_MAX_VCPUS) is 24 MiB), never touched by the guest. */
-#define BROADCAST_SLOT_GPA	0x20000000ull
+/*
+ * Above the guest's 1 GiB identity map, so above every mailbox; the guest
+ * never touches them (KVM writes the pvclock pages itself).
+ */
+#define BROADCAST_SLOT_GPA	0x40000000ull
 #define BROADCAST_SLOT_SIZE	0x200000ull
 #define PVCLOCK_GPA		(BROADCAST_SLOT_GPA + BROADCAST_SLOT_SIZE)
-#define PVCLOCK_SIZE		0x2000ull	/* 32 bytes for each of KS_MAX_VCPUS */
+/* One struct pvclock_time per vCPU, in whole pages. */
+#define PVCLOCK_SIZE(nvcpus)	(((uint64_t)(nvcpus) * sizeof(struct pvclock_time) + 0xfffu) & ~0xfffull)
 #define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
 #define PVCLOCK_ENABLE		1ull
 /* Its request stub counts the interrupt in MB_IRQ_COUNT; no storm uses the last slot here. */
 #define WAKE_VECTOR		REQ_VECTOR(MB_NSLOTS - 1)
-#define MSI_ADDRESS(apic_id)	(0xfee00000u | ((apic_id) << 12))
 #define SETUP_TIMEOUT_MS	5000
 
 /* struct pvclock_vcpu_time_info, arch/x86/include/asm/pvclock-abi.h. */
@@ -36,7 +39,7 @@ struct pvclock_time {
 	uint8_t pad[2];
 };
 _Static_assert(sizeof(struct pvclock_time) == 32, "pvclock ABI");
-_Static_assert(KS_MAX_VCPUS * sizeof(struct pvclock_time) <= PVCLOCK_SIZE, "pvclock area");
+_Static_assert(MB_GPA(KS_MAX_VCPUS) <= BROADCAST_SLOT_GPA, "the broadcast memslots above every mailbox");
 
 enum bcast_kind { BCAST_SET_CLOCK, BCAST_MEMSLOT_ON, BCAST_MEMSLOT_OFF, BCAST_NKINDS };
 
@@ -61,6 +64,7 @@ struct broadcast {
 	void *slot_mem;
 	unsigned slot;
 	struct pvclock_time *pvclock;
+	size_t pvclock_size;
 	bool pvclock_on;
 	char pvclock_why[160];
 	int cpu, bind_error;

@@ -2,6 +2,7 @@
 /* `kickstorm run` options: parsing, validation and the usage text. */
 #include "config.h"
 #include "scenario.h"
+#include "sweep_spec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -186,12 +187,14 @@ static bool number__foreign(const char *s)
 	return strpbrk(s, "eE") != NULL;
 }
 
-static int usage_error(const char *opt, const char *value, const char *allowed)
+int config__usage_error(const char *opt, const char *value, const char *allowed)
 {
 	fprintf(stderr, "kickstorm run: %s '%s' is not valid (allowed: %s%s)\n", opt, value, allowed,
 		number__foreign(value) ? ", as a plain decimal number" : "");
 	return KS_EXIT_USAGE;
 }
+
+#define usage_error config__usage_error
 
 static int empty_item_error(const char *opt, const char *value, const char *allowed)
 {
@@ -238,31 +241,11 @@ static int parse_scenarios(struct ks_config *cfg, const char *list)
 	return 0;
 }
 
-static int parse_sweep(struct ks_config *cfg, const char *list)
-{
-	int vals[KS_MAX_SWEEP];
-	unsigned n;
-
-	if (*list && list__has_empty_item(list))
-		return empty_item_error("--sweep-vcpus", list, "vCPU counts 1-4096 separated by commas, e.g. 1,2,4,8");
-
-	/* A vCPU-count list has the same grammar as a CPU list, ids from 1. */
-	if (parse__cpu_list(list, vals, KS_MAX_SWEEP, &n, KS_MAX_VCPUS + 1) < 0)
-		return usage_error("--sweep-vcpus", list, "up to 16 distinct vCPU counts 1-4096, e.g. 1,2,4,8");
-	for (unsigned i = 0; i < n; i++) {
-		if (vals[i] < 1)
-			return usage_error("--sweep-vcpus", list, "vCPU counts 1-4096");
-		cfg->sweep_vcpus[i] = (unsigned)vals[i];
-	}
-	cfg->nsweep = n;
-	return 0;
-}
-
 /* Options with a short form return that letter; the rest a code above 255. */
 enum {
 	OPT_SENDERS = 256, OPT_RATE, OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE,
-	OPT_GAP, OPT_DEADLINE, OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_SWEEP, OPT_REPEAT,
-	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER,
+	OPT_GAP, OPT_DEADLINE, OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_SWEEP_VCPUS, OPT_REPEAT,
+	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER, OPT_HALT_POLL, OPT_SWEEP,
 	OPT_SCENARIO = 's', OPT_VCPUS = 'n', OPT_DURATION = 'D', OPT_COUNT = 'c',
 	OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_HELP = 'h',
 };
@@ -292,7 +275,9 @@ static const struct option run_options[] = {
 	{ "hist", no_argument, NULL, OPT_HIST },
 	{ "percentiles", required_argument, NULL, OPT_PERCENTILES },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "sweep-vcpus", required_argument, NULL, OPT_SWEEP },
+	{ "halt-poll-ns", required_argument, NULL, OPT_HALT_POLL },
+	{ "sweep", required_argument, NULL, OPT_SWEEP },
+	{ "sweep-vcpus", required_argument, NULL, OPT_SWEEP_VCPUS },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -315,7 +300,7 @@ static const struct {
 	{ OPT_GAP, KS_OPT_GAP, "--gap" },
 	{ OPT_DEADLINE, KS_OPT_DEADLINE, "--deadline" },
 	{ OPT_LOST_AFTER, KS_OPT_LOST_AFTER, "--lost-after" },
-	{ OPT_SWEEP, KS_OPT_SWEEP_VCPUS, "--sweep-vcpus" },
+	{ OPT_HALT_POLL, KS_OPT_HALT_POLL, "--halt-poll-ns" },
 };
 
 const char *config__option_name(enum ks_option o)
@@ -439,15 +424,32 @@ static int parse_one(struct ks_config *cfg, int opt)
 		cfg->output = optarg;
 		break;
 	case OPT_QUIET: cfg->quiet = true; break;
-	case OPT_SWEEP: return parse_sweep(cfg, optarg);
+	case OPT_HALT_POLL:
+		U64_OPTION("--halt-poll-ns", halt_poll_ns, 0, UINT32_MAX, "0-4294967295 ns");
+		cfg->halt_poll_given = cfg->halt_poll_known = true;
+		break;
+	case OPT_SWEEP: return sweep_spec__parse(&cfg->sweep, "--sweep", optarg);
+	case OPT_SWEEP_VCPUS: return sweep_spec__parse_list(&cfg->sweep, SWEEP_VCPUS, "--sweep-vcpus", optarg);
 	default: return parse_output_option(cfg, opt);
 	}
 	return ret ? KS_EXIT_USAGE : 0;
 }
 
+/* Does a point of a sweep of p take value v? (A swept option's own value is unused.) */
+static bool sweep_has(const struct ks_config *cfg, enum sweep_param p, uint64_t v)
+{
+	for (unsigned k = 0; cfg->sweep.param == p && k < cfg->sweep.n; k++)
+		if (cfg->sweep.points[k] == v)
+			return true;
+	return false;
+}
+
 static int config__check(struct ks_config *cfg)
 {
-	if (cfg->burst > 1 && !cfg->rate_hz) {
+	enum sweep_param swept = cfg->sweep.param;
+
+	/* A sweep of rate or burst checks the pair at each point (sweep_spec__check). */
+	if (cfg->burst > 1 && !cfg->rate_hz && swept != SWEEP_RATE && swept != SWEEP_BURST) {
 		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0\n", cfg->burst);
 		return KS_EXIT_USAGE;
 	}
@@ -457,7 +459,8 @@ static int config__check(struct ks_config *cfg)
 		return KS_EXIT_USAGE;
 	}
 	/* A request cannot be lost before it could be late. */
-	if (cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms) {
+	if (cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms &&
+	    swept != SWEEP_DEADLINE && swept != SWEEP_LOST_AFTER) {
 		fprintf(stderr, "kickstorm run: --lost-after %u is shorter than --deadline %u (allowed: "
 			"--lost-after at least --deadline)\n", cfg->lost_after_ms, cfg->deadline_ms);
 		return KS_EXIT_USAGE;
@@ -466,11 +469,13 @@ static int config__check(struct ks_config *cfg)
 		cfg->lost_after_ms = cfg->deadline_ms;
 	if (!cfg->count && !cfg->duration_s)
 		cfg->count = KS_DEFAULT_COUNT;
-	if (!cfg->gap_given && !cfg->rate_hz && cfg->target != TARGET_RUNNING)
+	/* The gap shapes closed loops only: a rate sweep through 0 gets it at every point. */
+	if (!cfg->gap_given && (!cfg->rate_hz || sweep_has(cfg, SWEEP_RATE, 0)) &&
+	    cfg->target != TARGET_RUNNING)
 		cfg->gap_ns = KS_DEFAULT_HALTED_GAP_NS;
 	if (!cfg->nscenarios)
 		cfg->scenarios[cfg->nscenarios++] = scenario_registry[0];
-	return 0;
+	return sweep_spec__check(cfg);
 }
 
 int config__parse_run(struct ks_config *cfg, int argc, char **argv)
@@ -542,7 +547,12 @@ void config__print_run_usage(FILE *out)
 	      "      --cpus LIST          CPUs to use, e.g. 0-3,8 (default: all allowed)\n"
 	      "      --placement POLICY   compact, scatter or none (default compact)\n"
 	      "      --seed N             seed for randomised gaps (default 1)\n"
-	      "      --sweep-vcpus LIST   broadcast: run at each vCPU count, e.g. 1,2,4,8\n"
+	      "      --halt-poll-ns N     the VM's halt-polling limit (KVM_CAP_HALT_POLL), 0-4294967295;\n"
+	      "                           default: the kvm module's halt_poll_ns, recorded\n"
+	      "      --sweep PARAM=LIST   run the scenarios PARAM shapes once per point, e.g.\n"
+	      "                           race-window=0,5000,20000; PARAM: vcpus, senders, rate,\n"
+	      "                           burst, gap, race-window, deadline, lost-after, halt-poll-ns\n"
+	      "      --sweep-vcpus LIST   the same as --sweep vcpus=LIST\n"
 	      "      --repeat N           repeat every scenario N times (default 1)\n"
 	      "  -o, --output FILE        JSON report path, - for stdout (default kickstorm-report.json)\n"
 	      "      --format FORMAT      what stdout shows: text (the table, default), json or markdown\n"
@@ -555,15 +565,15 @@ void config__print_run_usage(FILE *out)
 
 json_t *config__to_json(const struct ks_config *cfg)
 {
-	json_t *names = json_array(), *cpus = json_array(), *sweep = json_array();
+	json_t *names = json_array(), *cpus = json_array(), *sweep_vcpus = json_array(), *root;
 
 	for (unsigned i = 0; i < cfg->nscenarios; i++)
 		json_array_append_new(names, json_string(scenario__name(cfg->scenarios[i])));
 	for (unsigned i = 0; i < cfg->ncpus; i++)
 		json_array_append_new(cpus, json_integer(cfg->cpus[i]));
-	for (unsigned i = 0; i < cfg->nsweep; i++)
-		json_array_append_new(sweep, json_integer(cfg->sweep_vcpus[i]));
-	return json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
+	for (unsigned i = 0; cfg->sweep.param == SWEEP_VCPUS && i < cfg->sweep.n; i++)
+		json_array_append_new(sweep_vcpus, json_integer((json_int_t)cfg->sweep.points[i]));
+	root = json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
 			 " s:i, s:o, s:s, s:I, s:o, s:i}",
 			 "scenarios", names, "vcpus", cfg->vcpus, "senders", cfg->senders,
 			 "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
@@ -575,5 +585,11 @@ json_t *config__to_json(const struct ks_config *cfg)
 			 "gap_ns", (json_int_t)cfg->gap_ns, "deadline_ms", cfg->deadline_ms,
 			 "lost_after_ms", cfg->lost_after_ms,
 			 "cpus", cpus, "placement", placement__name(cfg->placement),
-			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep, "repeat", cfg->repeat);
+			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep_vcpus, "repeat", cfg->repeat);
+	json_object_set_new(root, "halt_poll_ns", cfg->halt_poll_known ?
+			    json_integer((json_int_t)cfg->halt_poll_ns) : json_null());
+	json_object_set_new(root, "halt_poll_source", json_string(cfg->halt_poll_given ? "option" :
+				    cfg->halt_poll_known ? "kvm module default" : "unknown"));
+	json_object_set_new(root, "sweep", sweep_spec__to_json(&cfg->sweep));
+	return root;
 }

@@ -119,6 +119,11 @@ int engine__start(struct engine *e, struct scenario_ctx *ctx, const struct engin
 		return -1;
 	e->vm_created = true;
 	e->tsc_moved_vcpu = -1;
+	/* Before the vCPUs run: KVM reads the limit at every halt. */
+	if (ctx->cfg->halt_poll_given && vm__set_halt_poll(&e->vm, ctx->cfg->halt_poll_ns) < 0) {
+		engine__stop(e);
+		return -1;
+	}
 	e->before = ks_zalloc(ctx->vcpus * sizeof(*e->before));
 	e->after = ks_zalloc(ctx->vcpus * sizeof(*e->after));
 	e->control = ks_zalloc(ctx->vcpus * sizeof(*e->control));

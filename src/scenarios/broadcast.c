@@ -285,8 +285,8 @@ static bool broadcast__supported(const struct scenario_ctx *ctx, char *why, size
 
 static const struct scenario_param broadcast_params[] = {
 	{ "--target-state", "what the vCPUs do meanwhile: running, halted or mixed" },
-	{ "--vcpus", "vCPUs every broadcast reaches" },
-	{ "--sweep-vcpus", "run once per vCPU count, e.g. 1,2,4,8, and tabulate p50/p99" },
+	{ "--vcpus", "vCPUs every broadcast reaches, up to KVM's KVM_CAP_MAX_VCPUS; --sweep "
+		     "vcpus=1,2,4,8 tabulates p50/p99 against the count" },
 	{ "--count", "rounds of KVM_SET_CLOCK + dirty-log on/off" },
 	{ "--lost-after", "ms a vCPU has to show it handled the last round" },
 	{ NULL, NULL },
@@ -298,8 +298,8 @@ const struct scenario scenario_broadcast = {
 	.latency = "one KVM_SET_CLOCK ioctl (memslot changes in details)",
 	.measures = MEASURES_IOCTL,
 	.params = broadcast_params,
-	.options = KS_OPT_VCPUS | KS_OPT_TARGET | KS_OPT_SWEEP_VCPUS | KS_OPT_LOST_AFTER,
-	.flags = SCENARIO_VM | SCENARIO_SWEEP_VCPUS,
+	.options = KS_OPT_VCPUS | KS_OPT_TARGET | KS_OPT_LOST_AFTER,
+	.flags = SCENARIO_VM,
 	.no_path_why = "KVM_SET_CLOCK and the memslot change make a request of every vCPU inside "
 		       "one ioctl, which kicks those in guest mode and waits for them; its duration "
 		       "is the measurement, and no single kick's path is. Clock-update and TLB-flush "

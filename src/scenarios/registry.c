@@ -26,6 +26,16 @@ const struct scenario *scenario__find(const char *name)
 	return NULL;
 }
 
+unsigned scenario__options(const struct scenario *sc)
+{
+	return sc->options | (sc->flags & SCENARIO_VM ? SCENARIO_VM_OPTIONS : 0u);
+}
+
+const struct scenario_param scenario__vm_params[] = {
+	{ "--halt-poll-ns", "the VM's halt-polling limit (KVM_CAP_HALT_POLL); default the kvm module's" },
+	{ NULL, NULL },
+};
+
 const char *scenario__name(const struct scenario *s)
 {
 	return s->name;
@@ -61,7 +71,7 @@ static void registry__shaped_by(unsigned bit, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; scenario_registry[i] && n < len; i++)
-		if (scenario_registry[i]->options & bit)
+		if (scenario__options(scenario_registry[i]) & bit)
 			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
 					      scenario_registry[i]->name);
 }
@@ -72,7 +82,7 @@ void scenario__warn_unshaped(const struct ks_config *cfg)
 	char users[256];
 
 	for (unsigned i = 0; i < cfg->nscenarios; i++)
-		shaped |= cfg->scenarios[i]->options;
+		shaped |= scenario__options(cfg->scenarios[i]);
 	for (unsigned bit = 1; bit && bit <= cfg->given; bit <<= 1) {
 		if (!(cfg->given & bit) || (shaped & bit))
 			continue;

@@ -8,6 +8,7 @@
 #include "host_env.h"
 #include "report.h"
 #include "report_file.h"
+#include "report_sweep.h"
 #include "scenario.h"
 #include "sweep_spec.h"
 #include "table.h"
@@ -188,6 +189,7 @@ static void run__all(struct run_state *rs)
 		if (!run__pass(rs))
 			break;
 	floor_ratio__annotate(rs->report.scenarios);
+	report_sweep__annotate(rs->report.root);
 }
 
 static int run__exit_status(const struct run_state *rs)

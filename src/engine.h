@@ -84,9 +84,9 @@ json_t *engine__stats_json(struct engine *e, const bool *include, uint64_t kicks
 /*
  * Halt polling over the storm: the limit the VM polled with, each vCPU's
  * halt stats and histograms (halt_*), and the CPU time the vCPU threads
- * used per request sent (engine_halt_poll.c).
+ * used per request sent and per kick (engine_halt_poll.c).
  */
-json_t *engine__halt_poll_json(struct engine *e, uint64_t requests);
+json_t *engine__halt_poll_json(struct engine *e, uint64_t requests, uint64_t kicks);
 /* {"thread", "tid", "on_cpu_ns", "waited_ns"} for one thread of the run. */
 json_t *engine__thread_wait_json(const char *role, unsigned id, int tid, struct sched_sample d);
 

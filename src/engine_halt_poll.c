@@ -77,7 +77,7 @@ static json_t *halt_poll__per_vcpu(struct engine *e, json_t *totals, uint64_t *c
 	return per_vcpu;
 }
 
-json_t *engine__halt_poll_json(struct engine *e, uint64_t requests)
+json_t *engine__halt_poll_json(struct engine *e, uint64_t requests, uint64_t kicks)
 {
 	uint64_t hist[KVMSTATS_MAX_HIST][KVMSTATS_HIST_BUCKETS] = { { 0 } };
 	json_t *out = json_object(), *totals = json_object(), *per_vcpu;
@@ -98,6 +98,10 @@ json_t *engine__halt_poll_json(struct engine *e, uint64_t requests)
 	json_object_set_new(out, "requests", json_integer((json_int_t)requests));
 	json_object_set_new(out, "cpu_ns_per_request", cpu_known ? ratio_or_null((double)cpu_ns,
 										(double)requests) : json_null());
+	/* A scenario that settles its requests later (broadcast) still has its kicks. */
+	json_object_set_new(out, "kicks", json_integer((json_int_t)kicks));
+	json_object_set_new(out, "cpu_ns_per_kick", cpu_known ? ratio_or_null((double)cpu_ns, (double)kicks) :
+			    json_null());
 	json_object_set_new(out, "per_vcpu", per_vcpu);
 	return out;
 }

@@ -187,11 +187,13 @@ static bool vcpu__stopped(const struct vcpu *vcpu)
 /*
  * Every thread is told and kicked first, then each is waited for in turn:
  * they wind down together, so stopping n threads costs about as long as
- * the slowest one, not n times a stop. One deadline for all of them.
+ * the slowest one, not n times a stop. One deadline for all of them,
+ * a millisecond longer per thread: a thousand spinning vCPUs on a few
+ * CPUs each need a turn on one to leave.
  */
 int vcpu__stop_all(struct vcpu *vcpus, unsigned n, unsigned timeout_ms)
 {
-	uint64_t deadline = clock__monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t deadline = clock__monotonic_ns() + ((uint64_t)timeout_ms + n) * 1000000ull;
 	struct timespec pause = { .tv_nsec = 200 * 1000 };
 	int ret = 0;
 

@@ -47,7 +47,8 @@ static bool broadcast__timed(struct broadcast *b, enum bcast_kind k)
 	if (k == BCAST_SET_CLOCK)
 		ret = vm_ioctl(vm, KVM_SET_CLOCK, &b->clock) < 0 ? -1 : 0;
 	else
-		ret = vm__set_memslot_flags(vm, b->slot, BROADCAST_SLOT_GPA, b->slot_mem, BROADCAST_SLOT_SIZE,
+		ret = vm__set_memslot_flags(vm, b->slot, BROADCAST_SLOT_GPA(vm->nvcpus), b->slot_mem,
+					    BROADCAST_SLOT_SIZE,
 					    k == BCAST_MEMSLOT_ON ? KVM_MEM_LOG_DIRTY_PAGES : 0);
 	if (ret < 0) {
 		ks_format(b->error, sizeof(b->error), "%s failed (see the message above)", kind_ioctls[k]);
@@ -190,7 +191,7 @@ static void broadcast__describe(struct scenario_run *run, json_t *params)
 				  "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
 				  "ioctls", "KVM_SET_CLOCK",
 				  "KVM_SET_USER_MEMORY_REGION (KVM_MEM_LOG_DIRTY_PAGES)",
-				  "memslot_gpa", (json_int_t)BROADCAST_SLOT_GPA,
+				  "memslot_gpa", (json_int_t)BROADCAST_SLOT_GPA(run->ctx->vcpus),
 				  "memslot_size", (json_int_t)BROADCAST_SLOT_SIZE);
 
 	json_object_update(params, extra);

@@ -13,12 +13,16 @@
 #include "../driver.h"
 
 /*
- * Above the guest's 1 GiB identity map, so above every mailbox; the guest
- * never touches them (KVM writes the pvclock pages itself).
+ * Above the mailboxes, which the guest never touches (KVM writes the
+ * pvclock pages itself): at 512 MiB, as reports record it, unless the
+ * mailboxes of this many vCPUs (more than 3968) reach that far.
  */
-#define BROADCAST_SLOT_GPA	0x40000000ull
+#define BROADCAST_SLOT_BASE	0x20000000ull
 #define BROADCAST_SLOT_SIZE	0x200000ull
-#define PVCLOCK_GPA		(BROADCAST_SLOT_GPA + BROADCAST_SLOT_SIZE)
+#define BROADCAST_SLOT_GPA(nvcpus) \
+	(MB_GPA((uint64_t)(nvcpus)) <= BROADCAST_SLOT_BASE ? BROADCAST_SLOT_BASE : \
+	 (MB_GPA((uint64_t)(nvcpus)) + BROADCAST_SLOT_SIZE - 1) & ~(BROADCAST_SLOT_SIZE - 1))
+#define PVCLOCK_GPA(nvcpus)	(BROADCAST_SLOT_GPA(nvcpus) + BROADCAST_SLOT_SIZE)
 /* One struct pvclock_time per vCPU, in whole pages. */
 #define PVCLOCK_SIZE(nvcpus)	(((uint64_t)(nvcpus) * sizeof(struct pvclock_time) + 0xfffu) & ~0xfffull)
 #define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
@@ -39,7 +43,7 @@ struct pvclock_time {
 	uint8_t pad[2];
 };
 _Static_assert(sizeof(struct pvclock_time) == 32, "pvclock ABI");
-_Static_assert(MB_GPA(KS_MAX_VCPUS) <= BROADCAST_SLOT_GPA, "the broadcast memslots above every mailbox");
+_Static_assert(MB_GPA(3968) <= BROADCAST_SLOT_BASE, "reports' memslot_gpa up to 3968 vCPUs");
 
 enum bcast_kind { BCAST_SET_CLOCK, BCAST_MEMSLOT_ON, BCAST_MEMSLOT_OFF, BCAST_NKINDS };
 

@@ -125,7 +125,7 @@ static int broadcast__enable_pvclock(struct broadcast *b, struct scenario_result
 	}
 	b->pvclock_on = true;
 	for (unsigned i = 0; i < vm->nvcpus && b->pvclock_on; i++) {
-		msrs.entry.data = (PVCLOCK_GPA + i * sizeof(struct pvclock_time)) | PVCLOCK_ENABLE;
+		msrs.entry.data = (PVCLOCK_GPA(vm->nvcpus) + i * sizeof(struct pvclock_time)) | PVCLOCK_ENABLE;
 		if (kvm__ioctl_raw(vm->vcpus[i].fd, KVM_SET_MSRS, &msrs) != 1) {
 			ks_format(b->pvclock_why, sizeof(b->pvclock_why),
 				  "unverified: KVM refused MSR_KVM_SYSTEM_TIME_NEW on vcpu %u", i);
@@ -154,8 +154,9 @@ int broadcast_ack__prepare(struct broadcast *b, struct scenario_result *res)
 		ks_format(res->error, sizeof(res->error), "cannot map guest memory: %s", strerror(errno));
 		return -1;
 	}
-	if (vm__add_memslot(vm, BROADCAST_SLOT_GPA, b->slot_mem, BROADCAST_SLOT_SIZE, 0, &b->slot) < 0 ||
-	    vm__add_memslot(vm, PVCLOCK_GPA, b->pvclock, b->pvclock_size, 0, NULL) < 0) {
+	if (vm__add_memslot(vm, BROADCAST_SLOT_GPA(vm->nvcpus), b->slot_mem, BROADCAST_SLOT_SIZE, 0,
+			    &b->slot) < 0 ||
+	    vm__add_memslot(vm, PVCLOCK_GPA(vm->nvcpus), b->pvclock, b->pvclock_size, 0, NULL) < 0) {
 		ks_format(res->error, sizeof(res->error), "cannot add the broadcast memslots");
 		return -1;
 	}

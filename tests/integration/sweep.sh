@@ -8,13 +8,13 @@ ks_require_tool jq
 
 balanced='all(.scenarios[]; .counts.sent == .counts.delivered + .counts.late + .counts.coalesced
 	+ .counts.lost + .counts.unresolved)'
-# The naive race is the vCPU thread's: a kick lands in its window. When a
-# vCPU thread spent a twentieth of the storm or more waiting for a CPU (the
-# vCPU threads' own waits from scheduling, not max_waited_ns as verdicts.sh
-# reads it: a spinning sender waits for a CPU all the time on a shared host
-# without widening any window), where kicks land is the scheduler's call.
-calm='all(.scenarios[]; ([.scheduling.threads[] | select(.thread | startswith("kvm-vcpu")) | .waited_ns]
-	| max) < .elapsed_s * 1e9 / 20)'
+# The race needs a kick to meet the vCPU thread in its window: when any of
+# the run's threads waited 50 ms or more for a CPU over a storm (as
+# verdicts.sh reads scheduling.max_waited_ns), the sender's kicks come late
+# or the vCPU thread runs late, and where kicks land is the scheduler's call.
+# With a busy loop on each CPU the sender waits most of the storm and no
+# kick meets a window at all.
+calm='all(.scenarios[]; .scheduling.max_waited_ns < 50000000)'
 
 # --- the naive race as a curve (README shows one) ---
 # A naive lost request waits out --lost-after in a closed loop: a short one
@@ -45,10 +45,8 @@ if ks_jq "$race" "$calm"; then
 	ks_check "naive sweep: more requests lost with a 20 us window than with none" ks_jq "$race" \
 		'.sweep.scenarios[0].points | .[2].lost_fraction > .[0].lost_fraction'
 else
-	echo "# a vCPU thread waited for a CPU a twentieth of a storm or more ($(jq -c '[.scenarios[] |
-		[.elapsed_s, [.scheduling.threads[] | select(.thread | startswith("kvm-vcpu")) | .waited_ns]]]' \
-		"$race")):" \
-		"the curve's order is not asserted, only its consistency"
+	echo "# a thread waited 50 ms or more for a CPU ($(jq -c '[.scenarios[].scheduling.max_waited_ns]' \
+		"$race") ns): the curve's order is not asserted, only its consistency"
 fi
 ks_check "naive sweep: the table has a row per point" \
 	test "$(grep -cE '^ +(0|5000|20000) ' "$KS_TMP/race.out")" -eq 3

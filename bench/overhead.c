@@ -357,6 +357,7 @@ static void bench_sender_loop(const struct bench_opts *bo)
 	else
 		printf("  no round completed\n");
 out:
+	placement__release(&ctx.plan);
 	kvm_env__close(&env);
 }
 

@@ -2,6 +2,7 @@
 /* `kickstorm run` options: parsing, validation and the usage text. */
 #include "config.h"
 #include "scenario.h"
+#include "sweep_spec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,124 +57,6 @@ void config__defaults(struct ks_config *cfg)
 	cfg->format = RUN_FORMAT_TEXT;
 }
 
-/*
- * Decimal digits only. "010" and "0x10" are refused rather than read as 10,
- * 8, 0 or 16: each of those is what some other tool would make of them.
- */
-int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || !isdigit((unsigned char)*s) || (s[0] == '0' && s[1]))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/*
- * Length of a plain decimal at the start of s: digits, optionally a point
- * and more digits, no leading zero before another digit. 0 if there is none.
- * strtod alone would also take hex ("0x10" is 16), exponents, inf and nan.
- */
-static size_t decimal__span(const char *s)
-{
-	size_t n = 0;
-
-	while (isdigit((unsigned char)s[n]))
-		n++;
-	if (!n || (s[0] == '0' && n > 1))
-		return 0;
-	if (s[n] == '.') {
-		size_t frac = n + 1;
-
-		while (isdigit((unsigned char)s[frac]))
-			frac++;
-		if (frac == n + 1)
-			return 0;
-		n = frac;
-	}
-	return n;
-}
-
-int parse__decimal(const char *s, double min, double max, double *out)
-{
-	double v;
-
-	if (!s || !*s || decimal__span(s) != strlen(s))
-		return -1;
-	errno = 0;
-	v = strtod(s, NULL);
-	if (errno || !isfinite(v) || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int parse__seconds(const char *s, double min, double max, double *out)
-{
-	char buf[64];
-	size_t n;
-
-	if (!s || !*s)
-		return -1;
-	n = decimal__span(s);
-	if (!n || n >= sizeof(buf) || (s[n] && strcmp(s + n, "s")))
-		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return parse__decimal(buf, min, max, out);
-}
-
-static int parse_cpu_range(const char *s, uint64_t *lo, uint64_t *hi, unsigned max_cpu)
-{
-	char buf[32];
-	const char *dash = strchr(s, '-');
-
-	if (!dash)
-		return parse__u64(s, 0, max_cpu - 1, lo) < 0 ? -1 : (*hi = *lo, 0);
-	if ((size_t)(dash - s) >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, (size_t)(dash - s));
-	buf[dash - s] = '\0';
-	if (parse__u64(buf, 0, max_cpu - 1, lo) < 0 || parse__u64(dash + 1, 0, max_cpu - 1, hi) < 0)
-		return -1;
-	return *lo <= *hi ? 0 : -1;
-}
-
-int parse__cpu_list(const char *s, int *cpus, unsigned max, unsigned *n, unsigned max_cpu)
-{
-	char buf[4096], *rest = buf, *tok;
-	unsigned char seen[KS_MAX_CPUS] = { 0 };
-	unsigned count = 0;
-
-	if (!s || !*s || strlen(s) >= sizeof(buf) || max_cpu > KS_MAX_CPUS)
-		return -1;
-	strcpy(buf, s);
-	/* strsep, not strtok: an empty element ("0,,1", "0,") is an error, not skipped. */
-	while ((tok = strsep(&rest, ","))) {
-		uint64_t lo, hi;
-
-		if (parse_cpu_range(tok, &lo, &hi, max_cpu) < 0)
-			return -1;
-		for (uint64_t c = lo; c <= hi; c++) {
-			if (seen[c]++)
-				return -1;
-			if (count == max)
-				return -1;
-			cpus[count++] = (int)c;
-		}
-	}
-	if (!count)
-		return -1;
-	*n = count;
-	return 0;
-}
-
 /* "0x10", "010", "1e3", "inf": a number, but not written the way kickstorm reads numbers. */
 static bool number__foreign(const char *s)
 {
@@ -186,12 +69,14 @@ static bool number__foreign(const char *s)
 	return strpbrk(s, "eE") != NULL;
 }
 
-static int usage_error(const char *opt, const char *value, const char *allowed)
+int config__usage_error(const char *opt, const char *value, const char *allowed)
 {
 	fprintf(stderr, "kickstorm run: %s '%s' is not valid (allowed: %s%s)\n", opt, value, allowed,
 		number__foreign(value) ? ", as a plain decimal number" : "");
 	return KS_EXIT_USAGE;
 }
+
+#define usage_error config__usage_error
 
 static int empty_item_error(const char *opt, const char *value, const char *allowed)
 {
@@ -238,32 +123,12 @@ static int parse_scenarios(struct ks_config *cfg, const char *list)
 	return 0;
 }
 
-static int parse_sweep(struct ks_config *cfg, const char *list)
-{
-	int vals[KS_MAX_SWEEP];
-	unsigned n;
-
-	if (*list && list__has_empty_item(list))
-		return empty_item_error("--sweep-vcpus", list, "vCPU counts 1-256 separated by commas, e.g. 1,2,4,8");
-
-	/* A vCPU-count list has the same grammar as a CPU list, ids from 1. */
-	if (parse__cpu_list(list, vals, KS_MAX_SWEEP, &n, KS_MAX_VCPUS + 1) < 0)
-		return usage_error("--sweep-vcpus", list, "up to 16 distinct vCPU counts 1-256, e.g. 1,2,4,8");
-	for (unsigned i = 0; i < n; i++) {
-		if (vals[i] < 1)
-			return usage_error("--sweep-vcpus", list, "vCPU counts 1-256");
-		cfg->sweep_vcpus[i] = (unsigned)vals[i];
-	}
-	cfg->nsweep = n;
-	return 0;
-}
-
 /* Options with a short form return that letter; the rest a code above 255. */
 enum {
 	OPT_SENDERS = 256, OPT_RATE, OPT_BURST, OPT_TARGET, OPT_PATTERN, OPT_PROTOCOL, OPT_RACE,
-	OPT_GAP, OPT_DEADLINE, OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_SWEEP, OPT_REPEAT,
-	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER, OPT_TRACE, OPT_TRACE_THRESHOLD,
-	OPT_IPI_VIA, OPT_DELIVERY,
+	OPT_GAP, OPT_DEADLINE, OPT_CPUS, OPT_PLACEMENT, OPT_SEED, OPT_SWEEP_VCPUS, OPT_REPEAT,
+	OPT_HIST, OPT_PERCENTILES, OPT_FORMAT, OPT_LOST_AFTER, OPT_HALT_POLL, OPT_SWEEP,
+	OPT_TRACE, OPT_TRACE_THRESHOLD, OPT_IPI_VIA, OPT_DELIVERY,
 	OPT_SCENARIO = 's', OPT_VCPUS = 'n', OPT_DURATION = 'D', OPT_COUNT = 'c',
 	OPT_OUTPUT = 'o', OPT_QUIET = 'q', OPT_HELP = 'h',
 };
@@ -295,7 +160,9 @@ static const struct option run_options[] = {
 	{ "hist", no_argument, NULL, OPT_HIST },
 	{ "percentiles", required_argument, NULL, OPT_PERCENTILES },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "sweep-vcpus", required_argument, NULL, OPT_SWEEP },
+	{ "halt-poll-ns", required_argument, NULL, OPT_HALT_POLL },
+	{ "sweep", required_argument, NULL, OPT_SWEEP },
+	{ "sweep-vcpus", required_argument, NULL, OPT_SWEEP_VCPUS },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "trace-threshold", required_argument, NULL, OPT_TRACE_THRESHOLD },
@@ -320,7 +187,7 @@ static const struct {
 	{ OPT_GAP, KS_OPT_GAP, "--gap" },
 	{ OPT_DEADLINE, KS_OPT_DEADLINE, "--deadline" },
 	{ OPT_LOST_AFTER, KS_OPT_LOST_AFTER, "--lost-after" },
-	{ OPT_SWEEP, KS_OPT_SWEEP_VCPUS, "--sweep-vcpus" },
+	{ OPT_HALT_POLL, KS_OPT_HALT_POLL, "--halt-poll-ns" },
 	{ OPT_TRACE, KS_OPT_TRACE, "--trace" },
 	{ OPT_TRACE_THRESHOLD, KS_OPT_TRACE, "--trace-threshold" },
 	{ OPT_IPI_VIA, KS_OPT_IPI_VIA, "--ipi-via" },
@@ -398,7 +265,7 @@ static int parse_one(struct ks_config *cfg, int opt)
 
 	switch (opt) {
 	case OPT_SCENARIO: return parse_scenarios(cfg, optarg);
-	case OPT_VCPUS: U64_OPTION("--vcpus", vcpus, 1, KS_MAX_VCPUS, "1-256"); break;
+	case OPT_VCPUS: U64_OPTION("--vcpus", vcpus, 1, KS_MAX_VCPUS, "1-4096, and at most what KVM allows"); break;
 	case OPT_SENDERS: U64_OPTION("--senders", senders, 1, KS_MAX_SENDERS, "1-64"); break;
 	case OPT_COUNT: U64_OPTION("--count", count, 1, 1000000000000ull, "1-10^12 kicks per sender"); break;
 	case OPT_RATE: U64_OPTION("--rate", rate_hz, 0, 100000000, "0 (closed loop) to 10^8 kicks/s"); break;
@@ -461,15 +328,32 @@ static int parse_one(struct ks_config *cfg, int opt)
 		cfg->output = optarg;
 		break;
 	case OPT_QUIET: cfg->quiet = true; break;
-	case OPT_SWEEP: return parse_sweep(cfg, optarg);
+	case OPT_HALT_POLL:
+		U64_OPTION("--halt-poll-ns", halt_poll_ns, 0, UINT32_MAX, "0-4294967295 ns");
+		cfg->halt_poll_given = cfg->halt_poll_known = true;
+		break;
+	case OPT_SWEEP: return sweep_spec__parse(&cfg->sweep, "--sweep", optarg);
+	case OPT_SWEEP_VCPUS: return sweep_spec__parse_list(&cfg->sweep, SWEEP_VCPUS, "--sweep-vcpus", optarg);
 	default: return parse_output_option(cfg, opt);
 	}
 	return ret ? KS_EXIT_USAGE : 0;
 }
 
+/* Does a point of a sweep of p take value v? (A swept option's own value is unused.) */
+static bool sweep_has(const struct ks_config *cfg, enum sweep_param p, uint64_t v)
+{
+	for (unsigned k = 0; cfg->sweep.param == p && k < cfg->sweep.n; k++)
+		if (cfg->sweep.points[k] == v)
+			return true;
+	return false;
+}
+
 static int config__check(struct ks_config *cfg)
 {
-	if (cfg->burst > 1 && !cfg->rate_hz) {
+	enum sweep_param swept = cfg->sweep.param;
+
+	/* A sweep of rate or burst checks the pair at each point (sweep_spec__check). */
+	if (cfg->burst > 1 && !cfg->rate_hz && swept != SWEEP_RATE && swept != SWEEP_BURST) {
 		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0 "
 			"(allowed: --burst 1 in a closed loop)\n", cfg->burst);
 		return KS_EXIT_USAGE;
@@ -480,7 +364,8 @@ static int config__check(struct ks_config *cfg)
 		return KS_EXIT_USAGE;
 	}
 	/* A request cannot be lost before it could be late. */
-	if (cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms) {
+	if (cfg->lost_after_given && cfg->lost_after_ms < cfg->deadline_ms &&
+	    swept != SWEEP_DEADLINE && swept != SWEEP_LOST_AFTER) {
 		fprintf(stderr, "kickstorm run: --lost-after %u is shorter than --deadline %u (allowed: "
 			"--lost-after at least --deadline)\n", cfg->lost_after_ms, cfg->deadline_ms);
 		return KS_EXIT_USAGE;
@@ -489,11 +374,13 @@ static int config__check(struct ks_config *cfg)
 		cfg->lost_after_ms = cfg->deadline_ms;
 	if (!cfg->count && !cfg->duration_s)
 		cfg->count = KS_DEFAULT_COUNT;
-	if (!cfg->gap_given && !cfg->rate_hz && cfg->target != TARGET_RUNNING)
+	/* The gap shapes closed loops only: a rate sweep through 0 gets it at every point. */
+	if (!cfg->gap_given && (!cfg->rate_hz || sweep_has(cfg, SWEEP_RATE, 0)) &&
+	    cfg->target != TARGET_RUNNING)
 		cfg->gap_ns = KS_DEFAULT_HALTED_GAP_NS;
 	if (!cfg->nscenarios)
 		cfg->scenarios[cfg->nscenarios++] = scenario_registry[0];
-	return 0;
+	return sweep_spec__check(cfg);
 }
 
 int config__parse_run(struct ks_config *cfg, int argc, char **argv)
@@ -549,7 +436,7 @@ void config__print_run_usage(FILE *out)
 	      "or exponents); lists are comma-separated without empty items.\n"
 	      "\n"
 	      "  -s, --scenario LIST      scenarios to run, comma-separated, or all (default: signal)\n"
-	      "  -n, --vcpus N            vCPUs in the VM, 1-256 (default 2)\n"
+	      "  -n, --vcpus N            vCPUs in the VM, 1 to KVM's KVM_CAP_MAX_VCPUS (default 2)\n"
 	      "      --senders N          sender threads, 1-64 (default 1)\n"
 	      "  -c, --count N            kicks per sender (default 2000 unless --duration is given)\n"
 	      "  -D, --duration S         stop after S seconds (whichever of --count/--duration comes first)\n"
@@ -570,7 +457,12 @@ void config__print_run_usage(FILE *out)
 	      "      --cpus LIST          CPUs to use, e.g. 0-3,8 (default: all allowed)\n"
 	      "      --placement POLICY   compact, scatter or none (default compact)\n"
 	      "      --seed N             seed for randomised gaps (default 1)\n"
-	      "      --sweep-vcpus LIST   broadcast: run at each vCPU count, e.g. 1,2,4,8\n"
+	      "      --halt-poll-ns N     the VM's halt-polling limit (KVM_CAP_HALT_POLL), 0-4294967295;\n"
+	      "                           default: the kvm module's halt_poll_ns, recorded\n"
+	      "      --sweep PARAM=LIST   run the scenarios PARAM shapes once per point, e.g.\n"
+	      "                           race-window=0,5000,20000; PARAM: vcpus, senders, rate,\n"
+	      "                           burst, gap, race-window, deadline, lost-after, halt-poll-ns\n"
+	      "      --sweep-vcpus LIST   the same as --sweep vcpus=LIST\n"
 	      "      --repeat N           repeat every scenario N times (default 1)\n"
 	      "      --trace              where each kick's time goes, from kernel tracepoints\n"
 	      "                           (root, tracefs; signal, msi, irqfd, ipi)\n"
@@ -587,16 +479,16 @@ void config__print_run_usage(FILE *out)
 
 json_t *config__to_json(const struct ks_config *cfg)
 {
-	json_t *names = json_array(), *cpus = json_array(), *sweep = json_array();
+	json_t *names = json_array(), *cpus = json_array(), *sweep_vcpus = json_array(), *root;
 
 	for (unsigned i = 0; i < cfg->nscenarios; i++)
 		json_array_append_new(names, json_string(scenario__name(cfg->scenarios[i])));
 	for (unsigned i = 0; i < cfg->ncpus; i++)
 		json_array_append_new(cpus, json_integer(cfg->cpus[i]));
-	for (unsigned i = 0; i < cfg->nsweep; i++)
-		json_array_append_new(sweep, json_integer(cfg->sweep_vcpus[i]));
-	return json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
-			 " s:i, s:o, s:s, s:I, s:o, s:i, s:b, s:o, s:s, s:s}",
+	for (unsigned i = 0; cfg->sweep.param == SWEEP_VCPUS && i < cfg->sweep.n; i++)
+		json_array_append_new(sweep_vcpus, json_integer((json_int_t)cfg->sweep.points[i]));
+	root = json_pack("{s:o, s:i, s:i, s:I, s:f, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:i,"
+			 " s:i, s:o, s:s, s:I, s:o, s:i}",
 			 "scenarios", names, "vcpus", cfg->vcpus, "senders", cfg->senders,
 			 "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
 			 "rate_hz", (json_int_t)cfg->rate_hz, "burst", cfg->burst,
@@ -607,9 +499,16 @@ json_t *config__to_json(const struct ks_config *cfg)
 			 "gap_ns", (json_int_t)cfg->gap_ns, "deadline_ms", cfg->deadline_ms,
 			 "lost_after_ms", cfg->lost_after_ms,
 			 "cpus", cpus, "placement", placement__name(cfg->placement),
-			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep, "repeat", cfg->repeat,
-			 "trace", cfg->trace,
-			 "trace_threshold_us", cfg->trace_threshold_us ?
-				json_integer((json_int_t)cfg->trace_threshold_us) : json_null(),
-			 "ipi_via", ipi_via__name(cfg->ipi_via), "delivery", kick_delivery__name(cfg->delivery));
+			 "seed", (json_int_t)cfg->seed, "sweep_vcpus", sweep_vcpus, "repeat", cfg->repeat);
+	json_object_set_new(root, "halt_poll_ns", cfg->halt_poll_known ?
+			    json_integer((json_int_t)cfg->halt_poll_ns) : json_null());
+	json_object_set_new(root, "halt_poll_source", json_string(cfg->halt_poll_given ? "option" :
+				    cfg->halt_poll_known ? "kvm module default" : "unknown"));
+	json_object_set_new(root, "sweep", sweep_spec__to_json(&cfg->sweep));
+	json_object_set_new(root, "trace", json_boolean(cfg->trace));
+	json_object_set_new(root, "trace_threshold_us", cfg->trace_threshold_us ?
+			    json_integer((json_int_t)cfg->trace_threshold_us) : json_null());
+	json_object_set_new(root, "ipi_via", json_string(ipi_via__name(cfg->ipi_via)));
+	json_object_set_new(root, "delivery", json_string(kick_delivery__name(cfg->delivery)));
+	return root;
 }

@@ -2,6 +2,7 @@
 /* `kickstorm list`: the scenario registry and the options that shape each. */
 #include "commands.h"
 #include "scenario.h"
+#include "sweep_spec.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +19,19 @@ int cmd_list(int argc, char **argv)
 	}
 	for (size_t i = 0; scenario_registry[i]; i++) {
 		const struct scenario *sc = scenario_registry[i];
+		char sweeps[160];
 
 		printf("%s\n    %s\n    latency: %s\n", sc->name, sc->summary, sc->latency);
 		for (const struct scenario_param *p = sc->params; p && p->option; p++)
 			printf("    %-16s %s\n", p->option, p->help);
-		if (sc->flags & SCENARIO_TRACEABLE)
-			printf("    %-16s %s\n", "--trace", "where each kick's time goes, from kernel tracepoints");
+		for (const struct scenario_param *p = scenario__vm_params; sc->flags & SCENARIO_VM && p->option; p++)
+			printf("    %-16s %s\n", p->option, p->help);
+		sweep_spec__names_for(scenario__options(sc), sweeps, sizeof(sweeps));
+		if (sweeps[0])
+			printf("    %-16s PARAM=LIST, one run per point; PARAM: %s\n", "--sweep", sweeps);
+		for (const struct scenario_param *p = scenario__trace_params;
+		     sc->flags & SCENARIO_TRACEABLE && p->option; p++)
+			printf("    %-16s %s\n", p->option, p->help);
 		if (scenario_registry[i + 1])
 			putchar('\n');
 	}

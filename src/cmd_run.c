@@ -8,7 +8,9 @@
 #include "host_env.h"
 #include "report.h"
 #include "report_file.h"
+#include "report_sweep.h"
 #include "scenario.h"
+#include "sweep_spec.h"
 #include "table.h"
 #include "terminate.h"
 #include "trace.h"
@@ -69,33 +71,71 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 	rs->lost += res.tally.outcome[LEDGER_LOST] + res.kicks.window.lost;
 	report__add(&rs->report, &res, &rs->env.clock);
 	scenario_result__release(&res);
+	placement__release(&ctx.plan);
 	return 0;
 }
 
-/* Every scenario's --vcpus range, and KVM's own limit, before anything runs. */
+/* One vCPU count against a VM scenario's range and KVM's own limit; 0 or KS_EXIT_USAGE. */
+static int run__check_vcpu_count(const struct scenario *sc, unsigned n, long max, bool point)
+{
+	unsigned lo = sc->min_vcpus ? sc->min_vcpus : 1;
+	unsigned long hi = sc->max_vcpus && sc->max_vcpus < (unsigned long)max ? sc->max_vcpus :
+			   (unsigned long)max;
+
+	if (n >= lo && n <= hi)
+		return 0;
+	if (n > (unsigned long)max)
+		fprintf(stderr, "kickstorm run: %s %u: more vCPUs than this host's KVM allows "
+			"(allowed: 1-%ld, KVM_CAP_MAX_VCPUS)\n", point ? "--sweep vcpus point" : "--vcpus",
+			n, max);
+	else
+		fprintf(stderr, "kickstorm run: %s %u does not suit scenario %s (allowed: %u-%lu)\n",
+			point ? "--sweep vcpus point" : "--vcpus", n, sc->name, lo, hi);
+	return KS_EXIT_USAGE;
+}
+
+/* Every VM scenario's vCPU counts (each sweep point's too) before anything runs. */
 static int run__check_vcpus(const struct run_state *rs)
 {
 	long max = vm__max_vcpus(rs->env.kvm_fd);
-	unsigned want = rs->cfg.vcpus;
+	const struct ks_config *cfg = &rs->cfg;
+	bool swept = cfg->sweep.param == SWEEP_VCPUS;
 
-	for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
-		const struct scenario *sc = rs->cfg.scenarios[i];
-		unsigned lo = sc->min_vcpus ? sc->min_vcpus : 1;
-		unsigned hi = sc->max_vcpus ? sc->max_vcpus : KS_MAX_VCPUS;
+	for (unsigned i = 0; i < cfg->nscenarios; i++) {
+		const struct scenario *sc = cfg->scenarios[i];
 
-		if ((sc->flags & SCENARIO_VM) && (rs->cfg.vcpus < lo || rs->cfg.vcpus > hi)) {
-			fprintf(stderr, "kickstorm run: --vcpus %u does not suit scenario %s "
-				"(allowed: %u-%u)\n", rs->cfg.vcpus, sc->name, lo, hi);
-			return KS_EXIT_USAGE;
+		if (!(sc->flags & SCENARIO_VM))
+			continue;
+		if (!swept || !sweep_spec__shapes(&cfg->sweep, scenario__options(sc))) {
+			if (run__check_vcpu_count(sc, cfg->vcpus, max, false))
+				return KS_EXIT_USAGE;
+			continue;
 		}
+		for (unsigned k = 0; k < cfg->sweep.n; k++)
+			if (run__check_vcpu_count(sc, (unsigned)cfg->sweep.points[k], max, true))
+				return KS_EXIT_USAGE;
 	}
-	for (unsigned i = 0; i < rs->cfg.nsweep; i++)
-		want = rs->cfg.sweep_vcpus[i] > want ? rs->cfg.sweep_vcpus[i] : want;
-	if (want > (unsigned long)max) {
-		fprintf(stderr, "kickstorm run: %u vCPUs is more than this host's KVM allows (allowed: 1-%ld)\n",
-			want, max);
+	return 0;
+}
+
+/*
+ * --halt-poll-ns (or a sweep of it) needs KVM_CAP_HALT_POLL; without it the
+ * VMs poll as the kvm module's halt_poll_ns says, which is what is recorded.
+ */
+static int run__check_halt_poll(struct run_state *rs)
+{
+	struct ks_config *cfg = &rs->cfg;
+	bool wanted = cfg->halt_poll_given || cfg->sweep.param == SWEEP_HALT_POLL;
+
+	if (wanted && hostinfo__cap(&rs->env.host, "HALT_POLL") <= 0) {
+		fprintf(stderr, "kickstorm run: %s needs KVM_CAP_HALT_POLL, which this kernel's KVM "
+			"does not have (allowed: leave it out; the VMs then poll as the kvm module's "
+			"halt_poll_ns says)\n", cfg->halt_poll_given ? "--halt-poll-ns" : "--sweep halt-poll-ns");
 		return KS_EXIT_USAGE;
 	}
+	if (!cfg->halt_poll_given)
+		cfg->halt_poll_known = modparams__u64(&rs->env.host.modparams, "kvm", "halt_poll_ns",
+						      &cfg->halt_poll_ns);
 	return 0;
 }
 
@@ -113,13 +153,13 @@ static json_t *run__host_json(struct run_state *rs)
 }
 
 /*
- * --sweep-vcpus runs the scenarios it shapes once per count; the others run
- * once at --vcpus, so adding a sweep to a mixed --scenario list does not
+ * A sweep runs the scenarios its PARAM shapes once per point; the others
+ * run once, so adding a sweep to a mixed --scenario list does not
  * multiply their runs.
  */
 static bool run__sweeps(const struct run_state *rs, const struct scenario *sc)
 {
-	return rs->cfg.nsweep && (sc->flags & SCENARIO_SWEEP_VCPUS);
+	return sweep_spec__shapes(&rs->cfg.sweep, scenario__options(sc));
 }
 
 /* One pass over the scenario list; false once interrupted. */
@@ -127,12 +167,23 @@ static bool run__pass(struct run_state *rs)
 {
 	for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
 		const struct scenario *sc = rs->cfg.scenarios[i];
-		unsigned runs = run__sweeps(rs, sc) ? rs->cfg.nsweep : 1;
+		unsigned points = run__sweeps(rs, sc) ? rs->cfg.sweep.n : 0;
 
-		for (unsigned k = 0; k < runs; k++) {
+		if (!points) {
 			if (terminate__requested())
 				return false;
-			run__scenario(rs, sc, run__sweeps(rs, sc) ? rs->cfg.sweep_vcpus[k] : rs->cfg.vcpus);
+			run__scenario(rs, sc, rs->cfg.vcpus);
+			continue;
+		}
+		for (unsigned k = 0; k < points; k++) {
+			struct ks_config base = rs->cfg;
+
+			if (terminate__requested())
+				return false;
+			/* The point's configuration stands in for the run's while the point runs. */
+			sweep_spec__apply(&base, k, &rs->cfg);
+			run__scenario(rs, sc, rs->cfg.vcpus);
+			rs->cfg = base;
 		}
 	}
 	return true;
@@ -144,6 +195,7 @@ static void run__all(struct run_state *rs)
 		if (!run__pass(rs))
 			break;
 	floor_ratio__annotate(rs->report.scenarios);
+	report_sweep__annotate(rs->report.root);
 }
 
 static int run__exit_status(const struct run_state *rs)
@@ -217,6 +269,8 @@ int cmd_run(int argc, char **argv)
 	ret = host_env__open(&rs.env, &rs.cfg);
 	if (!ret)
 		ret = run__check_vcpus(&rs);
+	if (!ret)
+		ret = run__check_halt_poll(&rs);
 	if (ret)
 		goto out;
 

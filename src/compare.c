@@ -334,10 +334,32 @@ static void decide_status(const struct compare_report *base, const struct compar
 	}
 }
 
+/*
+ * A group that differs from its closest namesake only in the param its own
+ * report swept is a point the other report did not run: say so.
+ */
+static void mark_sweep_point(const struct compare_report *own, struct compare_unmatched *u)
+{
+	const json_t *spec = json_object_get(json_object_get(own->root, "config"), "sweep");
+	const char *key = json_string_value(json_object_get(spec, "key"));
+
+	if (u->closest && u->ndiffs == 1 && key && !strcmp(u->diffs[0].param, key))
+		u->sweep_param = json_string_value(json_object_get(spec, "parameter"));
+}
+
 void compare__run(const struct compare_report *base, const struct compare_report *new,
 		  const struct compare_options *o, struct compare_result *res)
 {
+	struct compare_options local;
+
 	memset(res, 0, sizeof(*res));
+	local = *o;
+	local.nleft_out = 0;
+	if (compare__reconcile((struct compare_report *)base, (struct compare_report *)new, &local)) {
+		o = &local;
+		res->nleft_out = local.nleft_out;
+		memcpy(res->left_out, local.left_out, local.nleft_out * sizeof(*local.left_out));
+	}
 	/* Labels depend on both reports: which params tell namesakes apart. */
 	compare__label_groups((struct compare_report *)base, (struct compare_report *)new);
 	res->matches = ks_zalloc((base->ngroups + 1) * sizeof(*res->matches));
@@ -351,7 +373,8 @@ void compare__run(const struct compare_report *base, const struct compare_report
 			continue;
 		}
 		res->base_only[res->nbase_only].group = b;
-		compare__closest(new, true, &res->base_only[res->nbase_only++]);
+		compare__closest(new, true, &res->base_only[res->nbase_only]);
+		mark_sweep_point(base, &res->base_only[res->nbase_only++]);
 	}
 	for (size_t i = 0; i < new->ngroups; i++) {
 		const struct compare_group *n = &new->groups[i];
@@ -359,7 +382,8 @@ void compare__run(const struct compare_report *base, const struct compare_report
 		if (compare__find_group(base, n))
 			continue;
 		res->new_only[res->nnew_only].group = n;
-		compare__closest(base, false, &res->new_only[res->nnew_only++]);
+		compare__closest(base, false, &res->new_only[res->nnew_only]);
+		mark_sweep_point(new, &res->new_only[res->nnew_only++]);
 	}
 	host_difference(base, new, res->host_note, sizeof(res->host_note));
 	decide_status(base, new, res);

@@ -81,7 +81,14 @@ const char *compare__metric_names(void);
 int compare__metric_find(const char *name);
 
 #define COMPARE_MAX_IGNORED 64
+#define COMPARE_MAX_LEFT_OUT 64
 
+/* A param one report records for a scenario and the other never does (compare_reconcile.c). */
+struct compare_left_out {
+	const char *name;                       /* scenario; borrowed from the reports' JSON */
+	const char *param;
+	bool recorded_by_new;                   /* NEW records it, BASE does not; else the other way */
+};
 struct compare_options {
 	double threshold[COMPARE_NMETRICS];     /* percent, or COMPARE_REPORT_ONLY */
 	unsigned min_repeats;                   /* per side, for the significance test */
@@ -89,6 +96,8 @@ struct compare_options {
 	unsigned wait_s;                        /* for a FIFO's writer */
 	size_t nignored;                        /* --match-ignore: params that do not tell scenarios apart */
 	char ignored[COMPARE_MAX_IGNORED][64];
+	size_t nleft_out;                       /* filled by compare__run, not by the user */
+	struct compare_left_out left_out[COMPARE_MAX_LEFT_OUT];
 };
 
 void compare__default_options(struct compare_options *o);
@@ -101,6 +110,9 @@ int compare__parse_threshold(struct compare_options *o, const char *arg, char *w
 /* Applies one --match-ignore argument, "deadline_ms,seed". The same contract. */
 int compare__parse_match_ignore(struct compare_options *o, const char *arg, char *why, size_t why_len);
 bool compare__ignored(const struct compare_options *o, const char *param);
+/* Is param left out of matching scenario name (compare__reconcile)? */
+bool compare__left_out(const struct compare_options *o, const char *name, const char *param);
+
 
 /* One param of a group: its key and its value as canonical JSON text (2.0 is "2"). */
 struct compare_param {
@@ -202,6 +214,12 @@ struct compare_unmatched {
 	const struct compare_group *closest;    /* on the other side, same name; NULL when none */
 	size_t ndiffs;
 	struct compare_difference *diffs;
+	/*
+	 * "race-window" when group is a point of its report's sweep (config.sweep)
+	 * that differs from the closest only in the swept param: a point the
+	 * other report did not run. NULL otherwise.
+	 */
+	const char *sweep_param;
 };
 
 enum compare_status {
@@ -212,6 +230,8 @@ enum compare_status {
 };
 
 struct compare_result {
+	size_t nleft_out;                       /* params left out of matching (compare__reconcile) */
+	struct compare_left_out left_out[COMPARE_MAX_LEFT_OUT];
 	size_t nmatches, nbase_only, nnew_only;
 	struct compare_match *matches;
 	struct compare_unmatched *base_only, *new_only;
@@ -240,6 +260,14 @@ void compare__full_label(const struct compare_group *g, char *buf, size_t len);
 void compare__value_text(const char *canonical, char *buf, size_t len);
 /* Drops a UTF-8 sequence cut short at the end of s. */
 void compare__utf8_trim(char *s);
+
+/*
+ * Leaves out of matching each param that one report records for a scenario
+ * (with one value) and the other records for none of its groups of that
+ * name: the other was made before kickstorm recorded it. Adds them to o
+ * and regroups both reports when there are any; true then.
+ */
+bool compare__reconcile(struct compare_report *base, struct compare_report *new, struct compare_options *o);
 
 /* Grouping (compare_group.c), used by the loader. */
 int compare__group_entries(struct compare_report *r, const struct compare_options *o);

@@ -137,7 +137,7 @@ static void group_init(struct compare_group *g, const json_t *sc, const struct c
 	g->params = params;
 	g->param = ks_zalloc((json_object_size(params) + 1) * sizeof(*g->param));
 	json_object_foreach((json_t *)params, key, v) {
-		if (compare__ignored(o, key))
+		if (compare__ignored(o, key) || (g->name && compare__left_out(o, g->name, key)))
 			continue;
 		g->param[g->nparams].key = key;
 		g->param[g->nparams++].value = canonical_text(v);

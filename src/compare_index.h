@@ -103,6 +103,17 @@ struct compare_index {
 	struct hmap loo;                /* hash with one param left out -> a group */
 };
 
+/* The groups called name, or NULL. */
+static inline const struct name_list *compare_index__names(const struct compare_index *ix, const char *name)
+{
+	size_t pos = SIZE_MAX, idx;
+
+	while ((idx = hmap__next(&ix->by_name, hash_str(0, name), &pos)) != SIZE_MAX)
+		if (!strcmp(ix->names[idx].name, name))
+			return &ix->names[idx];
+	return NULL;
+}
+
 /* The hash of g's name and params, leaving out param skip (SIZE_MAX: none). */
 uint64_t compare__group_hash_without(const struct compare_group *g, size_t skip);
 /* How many params a and b differ in (a value, or a key only one has); stops past limit. */

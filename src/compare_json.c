@@ -120,10 +120,12 @@ static json_t *unmatched_json(const struct compare_unmatched *u, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:O, s:s, s:I, s:o}", "scenario", u[i].group->name,
+		json_array_append_new(a, json_pack("{s:s, s:O, s:s, s:I, s:o, s:o}", "scenario", u[i].group->name,
 						   "params", u[i].group->params, "label", u[i].group->label,
 						   "repetitions", (json_int_t)u[i].group->reps,
-						   "closest", closest_json(&u[i])));
+						   "closest", closest_json(&u[i]),
+						   "sweep_point_of", u[i].sweep_param ?
+						   json_string(u[i].sweep_param) : json_null()));
 	return a;
 }
 
@@ -149,11 +151,16 @@ static json_t *settings_json(const struct compare_options *o)
 int compare__print_json(const struct compare_view *v, FILE *out)
 {
 	const struct compare_result *res = v->res;
-	json_t *matches = json_array(), *regressions = json_array();
+	json_t *matches = json_array(), *regressions = json_array(), *left_out = json_array(), *root;
+
+	for (size_t i = 0; i < res->nleft_out; i++)
+		json_array_append_new(left_out, json_pack("{s:s, s:s, s:s}", "scenario", res->left_out[i].name,
+							  "param", res->left_out[i].param, "recorded_by",
+							  res->left_out[i].recorded_by_new ? "new" : "base"));
 
 	for (size_t i = 0; i < res->nmatches; i++)
 		json_array_append_new(matches, match_json(&res->matches[i], v->o, regressions));
-	return dump(json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:s, s:i, s:I}",
+	root = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:s, s:i, s:I}",
 			      "base", report_json(v->base), "new", report_json(v->new),
 			      "settings", settings_json(v->o), "comparisons", matches,
 			      "only_in_base", unmatched_json(res->base_only, res->nbase_only),
@@ -161,8 +168,9 @@ int compare__print_json(const struct compare_view *v, FILE *out)
 			      "host_difference", res->host_note[0] ? json_string(res->host_note) : json_null(),
 			      "regression", res->nregressions > 0, "regressions", regressions,
 			      "result", compare__status_name(res->status), "reason", res->reason,
-			      "exit_status", compare__exit_status(res), "compared", (json_int_t)res->nmeasured),
-		    out);
+			      "exit_status", compare__exit_status(res), "compared", (json_int_t)res->nmeasured);
+	json_object_set_new(root, "params_left_out", left_out);
+	return dump(root, out);
 }
 
 /* ---- NEW's own figures, for the trackers ------------------------------- */

@@ -167,16 +167,6 @@ void compare__label_groups(struct compare_report *base, struct compare_report *n
 
 /* ---- the closest namesake of an unmatched group ------------------------ */
 
-static const struct name_list *names_find(const struct compare_index *ix, const char *name)
-{
-	size_t pos = SIZE_MAX, idx;
-
-	while ((idx = hmap__next(&ix->by_name, hash_str(0, name), &pos)) != SIZE_MAX)
-		if (!strcmp(ix->names[idx].name, name))
-			return &ix->names[idx];
-	return NULL;
-}
-
 static void build_leave_one_out(const struct compare_report *r)
 {
 	struct compare_index *ix = r->index;
@@ -245,7 +235,7 @@ static void fill_differences(struct compare_unmatched *u, bool other_is_new)
 void compare__closest(const struct compare_report *other, bool other_is_new, struct compare_unmatched *u)
 {
 	struct closest c = { u->group, NULL, SIZE_MAX };
-	const struct name_list *names = other->index ? names_find(other->index, u->group->name) : NULL;
+	const struct name_list *names = other->index ? compare_index__names(other->index, u->group->name) : NULL;
 
 	u->closest = NULL;
 	u->ndiffs = 0;

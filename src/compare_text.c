@@ -101,7 +101,11 @@ void compare__unmatched_text(const struct compare_unmatched *u, bool in_base, ch
 		ks_format(buf, len, "%s has no scenario named '%s'", other, u->group->name);
 		return;
 	}
-	ks_format(buf, len, "closest in %s differs in ", other);
+	if (u->sweep_param)
+		ks_format(buf, len, "a point of %s's %s sweep that %s did not run; closest in %s differs in ",
+			  in_base ? "BASE" : "NEW", u->sweep_param, other, other);
+	else
+		ks_format(buf, len, "closest in %s differs in ", other);
 	for (size_t i = 0; i < u->ndiffs; i++) {
 		char a[96], b[96];
 
@@ -337,6 +341,30 @@ static void print_verdict(const struct compare_result *res, const struct compare
 	fputc('\n', out);
 }
 
+/* One line per param left out of matching: the scenarios it was left out of. */
+static void print_left_out(const struct compare_result *res, FILE *out)
+{
+	for (size_t i = 0; i < res->nleft_out; i++) {
+		const struct compare_left_out *l = &res->left_out[i];
+		size_t k;
+
+		for (k = 0; k < i; k++)
+			if (!strcmp(res->left_out[k].param, l->param) &&
+			    res->left_out[k].recorded_by_new == l->recorded_by_new)
+				break;
+		if (k < i)
+			continue;
+		fprintf(out, "note: %s records %s, %s never does (an older kickstorm): left out of "
+			"matching %s", l->recorded_by_new ? "NEW" : "BASE", l->param,
+			l->recorded_by_new ? "BASE" : "NEW", l->name);
+		for (k = i + 1; k < res->nleft_out; k++)
+			if (!strcmp(res->left_out[k].param, l->param) &&
+			    res->left_out[k].recorded_by_new == l->recorded_by_new)
+				fprintf(out, ", %s", res->left_out[k].name);
+		fputc('\n', out);
+	}
+}
+
 static void print_report_line(const char *side, const struct compare_report *r, FILE *out)
 {
 	const char *started = json_string_value(json_object_get(r->root, "started_at"));
@@ -358,6 +386,7 @@ void compare__print_text(const struct compare_view *v, FILE *out)
 	if (res->host_note[0])
 		fprintf(out, "note: the reports come from different hosts (%s): changes may be the host's\n",
 			res->host_note);
+	print_left_out(res, out);
 	fputc('\n', out);
 	for (size_t i = 0; i < res->nmatches; i++)
 		width = (int)strlen(res->matches[i].label) > width ? (int)strlen(res->matches[i].label) : width;

@@ -12,7 +12,7 @@
 #include "util.h"
 
 #define KS_MAX_SCENARIOS 16
-#define KS_MAX_SWEEP 16
+#define KS_MAX_SWEEP 32
 
 /* What `run` prints on stdout after the storms (the report itself is --output). */
 enum run_format { RUN_FORMAT_TEXT, RUN_FORMAT_JSON, RUN_FORMAT_MARKDOWN };
@@ -38,10 +38,35 @@ enum ks_option {
 	KS_OPT_GAP = 1u << 8,
 	KS_OPT_DEADLINE = 1u << 9,
 	KS_OPT_LOST_AFTER = 1u << 10,
-	KS_OPT_SWEEP_VCPUS = 1u << 11,
+	KS_OPT_HALT_POLL = 1u << 11,
 	KS_OPT_TRACE = 1u << 12,        /* scenarios with SCENARIO_TRACEABLE */
 	KS_OPT_IPI_VIA = 1u << 13,
 	KS_OPT_DELIVERY = 1u << 14,
+};
+#define KS_OPT_LAST KS_OPT_DELIVERY
+
+/*
+ * What --sweep PARAM=LIST varies: one run option, the rest of the run
+ * fixed. Each point runs the scenarios the option shapes once.
+ */
+enum sweep_param {
+	SWEEP_NONE,
+	SWEEP_VCPUS,
+	SWEEP_SENDERS,
+	SWEEP_RATE,
+	SWEEP_BURST,
+	SWEEP_GAP,
+	SWEEP_RACE_WINDOW,
+	SWEEP_DEADLINE,
+	SWEEP_LOST_AFTER,
+	SWEEP_HALT_POLL,
+	SWEEP_NPARAMS
+};
+
+struct sweep_spec {
+	enum sweep_param param;     /* SWEEP_NONE: no sweep */
+	uint64_t points[KS_MAX_SWEEP];  /* in the order given */
+	unsigned n;
 };
 
 /* "--protocol" for KS_OPT_PROTOCOL. */
@@ -74,8 +99,11 @@ struct ks_config {
 	uint64_t seed;
 	const char *output;         /* NULL = default file name, "-" = stdout */
 	bool quiet;
-	unsigned sweep_vcpus[KS_MAX_SWEEP];
-	unsigned nsweep;
+	/* KVM_CAP_HALT_POLL per VM when given; else the kvm module's default, recorded. */
+	uint64_t halt_poll_ns;
+	bool halt_poll_given;
+	bool halt_poll_known;       /* false: not given and the module has no halt_poll_ns */
+	struct sweep_spec sweep;
 	unsigned repeat;
 	unsigned given;             /* KS_OPT_* set on the command line */
 	/* --trace: kernel events of every traceable scenario, cut into stages. */
@@ -110,6 +138,12 @@ void config__defaults(struct ks_config *cfg);
  */
 int config__parse_run(struct ks_config *cfg, int argc, char **argv);
 void config__print_run_usage(FILE *out);
+
+/*
+ * "kickstorm run: OPT 'VALUE' is not valid (allowed: ALLOWED)" on stderr;
+ * returns KS_EXIT_USAGE.
+ */
+int config__usage_error(const char *opt, const char *value, const char *allowed);
 
 /* Building blocks shared with other subcommands and the fuzz harness. */
 int parse__u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

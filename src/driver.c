@@ -13,7 +13,7 @@
 static void driver__option_params(const struct scenario_run *run, json_t *p)
 {
 	const struct ks_config *cfg = run->ctx->cfg;
-	unsigned o = run->sc->options;
+	unsigned o = scenario__options(run->sc);
 
 	if (run->sc->flags & SCENARIO_VM)
 		json_object_set_new(p, "vcpus", json_integer(run->ctx->vcpus));
@@ -37,6 +37,9 @@ static void driver__option_params(const struct scenario_run *run, json_t *p)
 		json_object_set_new(p, "deadline_ms", json_integer(cfg->deadline_ms));
 	if (o & KS_OPT_LOST_AFTER)
 		json_object_set_new(p, "lost_after_ms", json_integer(cfg->lost_after_ms));
+	if (o & KS_OPT_HALT_POLL)
+		json_object_set_new(p, "halt_poll_ns", cfg->halt_poll_known ?
+				    json_integer((json_int_t)cfg->halt_poll_ns) : json_null());
 }
 
 /* What identifies this run of the scenario, for compare: its options, then its own. */

@@ -119,6 +119,11 @@ int engine__start(struct engine *e, struct scenario_ctx *ctx, const struct engin
 		return -1;
 	e->vm_created = true;
 	e->tsc_moved_vcpu = -1;
+	/* Before the vCPUs run: KVM reads the limit at every halt. */
+	if (ctx->cfg->halt_poll_given && vm__set_halt_poll(&e->vm, ctx->cfg->halt_poll_ns) < 0) {
+		engine__stop(e);
+		return -1;
+	}
 	e->before = ks_zalloc(ctx->vcpus * sizeof(*e->before));
 	e->after = ks_zalloc(ctx->vcpus * sizeof(*e->after));
 	e->control = ks_zalloc(ctx->vcpus * sizeof(*e->control));
@@ -138,8 +143,7 @@ int engine__start(struct engine *e, struct scenario_ctx *ctx, const struct engin
 void engine__stop(struct engine *e)
 {
 	if (e->vm_created) {
-		for (unsigned i = 0; i < e->vm.nvcpus; i++)
-			vcpu__stop(&e->vm.vcpus[i], ENGINE_STOP_TIMEOUT_MS);
+		vcpu__stop_all(e->vm.vcpus, e->vm.nvcpus, ENGINE_STOP_TIMEOUT_MS);
 		vm__destroy(&e->vm);
 	}
 	e->vm_created = false;
@@ -246,12 +250,15 @@ void engine__control_window(struct engine *e, struct scenario_result *res)
 
 void engine__quiesce(struct engine *e)
 {
+	vcpu__stop_all(e->vm.vcpus, e->vm.nvcpus, ENGINE_STOP_TIMEOUT_MS);
 	for (unsigned i = 0; i < e->vm.nvcpus; i++) {
 		struct vcpu *v = &e->vm.vcpus[i];
 		uint64_t was = v->tsc_offset;
 		bool known = v->tsc_offset_known;
 
-		vcpu__stop(v, ENGINE_STOP_TIMEOUT_MS);
+		/* A thread that did not stop is still in KVM_RUN: its offset cannot be read now. */
+		if (v->thread_started)
+			continue;
 		if (!known || vcpu__read_tsc_offset(v) < 0 || v->tsc_offset == was)
 			continue;
 		if (e->tsc_moved_vcpu < 0) {

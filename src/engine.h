@@ -81,6 +81,12 @@ struct engine_verdict {
 void engine__conclude(struct engine *e, struct scenario_result *res, const struct engine_verdict *v);
 /* kvm_stats fragment (kvmstats__delta_json) over the vCPUs with include[i] (all when NULL). */
 json_t *engine__stats_json(struct engine *e, const bool *include, uint64_t kicks);
+/*
+ * Halt polling over the storm: the limit the VM polled with, each vCPU's
+ * halt stats and histograms (halt_*), and the CPU time the vCPU threads
+ * used per request sent and per kick (engine_halt_poll.c).
+ */
+json_t *engine__halt_poll_json(struct engine *e, uint64_t requests, uint64_t kicks);
 /* {"thread", "tid", "on_cpu_ns", "waited_ns"} for one thread of the run. */
 json_t *engine__thread_wait_json(const char *role, unsigned id, int tid, struct sched_sample d);
 

@@ -290,6 +290,8 @@ void engine__conclude(struct engine *e, struct scenario_result *res, const struc
 		engine__control_window(e, res);
 	engine__quiesce(e);
 	res->kvm_stats = engine__stats_json(e, v->targets, res->kicks.sent);
+	json_object_set_new(res->kvm_stats, "halt_poll", engine__halt_poll_json(e, res->tally.sent,
+											 res->kicks.sent));
 	if (v->judge_path)
 		engine__judge_path(e, res, v->kick_is_interrupt, v->targets);
 	engine__window_kicks(e, res);

@@ -45,14 +45,47 @@ static int stats__pread(const struct kvmstats *s, void *buf, size_t len,
 	return 0;
 }
 
-/* Records descriptor @d if it is a scalar we keep; returns its data extent. */
+static bool stats__is_hist(uint32_t flags)
+{
+	uint32_t type = flags & KVM_STATS_TYPE_MASK;
+
+	return type == KVM_STATS_TYPE_LINEAR_HIST || type == KVM_STATS_TYPE_LOG_HIST;
+}
+
+/* Records histogram @d if there is room for it; returns its data extent. */
+static size_t stats__keep_hist(struct kvmstats *s, const struct kvm_stats_desc *d, const char *name,
+			       size_t len)
+{
+	unsigned h = s->nhist;
+
+	if (len >= KVMSTATS_NAME_LEN || h == KVMSTATS_MAX_HIST || !d->size ||
+	    d->size > KVMSTATS_HIST_BUCKETS) {
+		s->skipped++;
+		return 0;
+	}
+	memcpy(s->hist_names[h], name, len);
+	s->hist_names[h][len] = '\0';
+	s->hist_offsets[h] = d->offset;
+	s->hist_flags[h] = d->flags;
+	s->hist_size[h] = d->size;
+	s->hist_bucket_size[h] = d->bucket_size;
+	s->hist_exponent[h] = d->exponent;
+	s->nhist++;
+	return (size_t)d->offset + d->size * sizeof(uint64_t);
+}
+
+/* Records descriptor @d if it is a scalar or histogram we keep; returns its data extent. */
 static size_t stats__keep(struct kvmstats *s, const struct kvm_stats_desc *d,
 			  const char *name, size_t name_size)
 {
 	uint32_t type = d->flags & KVM_STATS_TYPE_MASK;
 	size_t len = strnlen(name, name_size);
 
-	if (d->size != 1 || d->offset % sizeof(uint64_t))
+	if (d->offset % sizeof(uint64_t))
+		return 0;
+	if (stats__is_hist(d->flags))
+		return stats__keep_hist(s, d, name, len);
+	if (d->size != 1)
 		return 0;
 	if (type != KVM_STATS_TYPE_CUMULATIVE && type != KVM_STATS_TYPE_INSTANT)
 		return 0;
@@ -93,7 +126,7 @@ static int stats__load_descriptors(struct kvmstats *s, const struct kvm_stats_he
 			extent = end;
 	}
 	free(block);
-	/* Read only up to the last scalar we keep: histograms follow them. */
+	/* Read only up to the last stat we keep. */
 	s->data_size = extent;
 	return 0;
 }
@@ -142,7 +175,18 @@ int kvmstats__read(const struct kvmstats *s, struct kvmstats_sample *out)
 		return -1;
 	for (unsigned i = 0; i < s->n; i++)
 		out->value[i] = s->buf[s->offsets[i] / sizeof(uint64_t)];
+	for (unsigned h = 0; h < s->nhist; h++)
+		memcpy(out->hist[h], &s->buf[s->hist_offsets[h] / sizeof(uint64_t)],
+		       s->hist_size[h] * sizeof(uint64_t));
 	return 0;
+}
+
+int kvmstats__find_hist(const struct kvmstats *s, const char *name)
+{
+	for (unsigned h = 0; h < s->nhist; h++)
+		if (!strcmp(s->hist_names[h], name))
+			return (int)h;
+	return -1;
 }
 
 int kvmstats__find(const struct kvmstats *s, const char *name)
@@ -167,6 +211,7 @@ void kvmstats__close(struct kvmstats *s)
 	free(s->buf);
 	s->buf = NULL;
 	s->n = 0;
+	s->nhist = 0;
 }
 
 /*
@@ -254,4 +299,93 @@ json_t *kvmstats__delta_json(const struct kvmstats *stats,
 	per_kick = per_kick__json(totals, kicks);
 	return json_pack("{s:o, s:o, s:o}", "per_vcpu", per_vcpu,
 			 "totals", totals, "per_kick", per_kick);
+}
+
+/* "ns" for KVM's time stats (seconds, exponent -9); the unit's name otherwise. */
+static const char *hist__unit(uint32_t flags, int exponent)
+{
+	switch (flags & KVM_STATS_UNIT_MASK) {
+	case KVM_STATS_UNIT_SECONDS:
+		return exponent == -9 ? "ns" : exponent == -6 ? "us" : exponent == -3 ? "ms" : "s";
+	case KVM_STATS_UNIT_BYTES:
+		return "bytes";
+	case KVM_STATS_UNIT_CYCLES:
+		return "cycles";
+	default:
+		return "count";
+	}
+}
+
+/* Bucket b's inclusive bounds; *open when it is the last one, with no upper bound. */
+static void hist__bounds(const struct kvmstats *s, unsigned h, unsigned b, uint64_t *lo, uint64_t *hi,
+			 bool *open)
+{
+	bool log = (s->hist_flags[h] & KVM_STATS_TYPE_MASK) == KVM_STATS_TYPE_LOG_HIST;
+	uint64_t width = s->hist_bucket_size[h] ? s->hist_bucket_size[h] : 1;
+
+	*open = b + 1 == s->hist_size[h];
+	if (log) {
+		/* The kernel's kvm_stats_log_hist_update: bucket fls64(value). */
+		*lo = b ? 1ull << (b - 1) : 0;
+		*hi = b ? (1ull << b) - 1 : 0;
+	} else {
+		*lo = b * width;
+		*hi = (b + 1) * width - 1;
+	}
+}
+
+static json_t *hist__json(const struct kvmstats *s, unsigned h, const uint64_t *counts)
+{
+	json_t *buckets = json_array();
+	const char *unit = hist__unit(s->hist_flags[h], s->hist_exponent[h]);
+
+	for (unsigned b = 0; b < s->hist_size[h]; b++) {
+		uint64_t lo, hi;
+		bool open;
+
+		if (!counts[b])
+			continue;
+		hist__bounds(s, h, b, &lo, &hi, &open);
+		json_array_append_new(buckets, json_pack("[I, o, I]", (json_int_t)lo,
+							 open ? json_null() : json_integer((json_int_t)hi),
+							 (json_int_t)counts[b]));
+	}
+	return json_pack("{s:s, s:o}", "unit", unit, "buckets", buckets);
+}
+
+void kvmstats__hist_add(const struct kvmstats *like, const struct kvmstats *s,
+			const struct kvmstats_sample *before, const struct kvmstats_sample *after,
+			uint64_t sum[KVMSTATS_MAX_HIST][KVMSTATS_HIST_BUCKETS])
+{
+	for (unsigned h = 0; h < like->nhist; h++) {
+		int k = kvmstats__find_hist(s, like->hist_names[h]);
+
+		for (unsigned b = 0; k >= 0 && b < s->hist_size[k] && b < like->hist_size[h]; b++)
+			sum[h][b] += (uint64_t)counter__delta(before->hist[k][b], after->hist[k][b]);
+	}
+}
+
+json_t *kvmstats__hist_json(const struct kvmstats *like,
+			    const uint64_t sum[KVMSTATS_MAX_HIST][KVMSTATS_HIST_BUCKETS], const char *prefix)
+{
+	json_t *out = json_object();
+
+	for (unsigned h = 0; h < like->nhist; h++)
+		if (!strncmp(like->hist_names[h], prefix, strlen(prefix)))
+			json_object_set_new(out, like->hist_names[h], hist__json(like, h, sum[h]));
+	return out;
+}
+
+json_t *kvmstats__hist_delta_json(const struct kvmstats *stats,
+				  const struct kvmstats_sample *before,
+				  const struct kvmstats_sample *after,
+				  unsigned nvcpus, const char *prefix)
+{
+	uint64_t sum[KVMSTATS_MAX_HIST][KVMSTATS_HIST_BUCKETS] = { { 0 } };
+
+	if (!nvcpus)
+		return json_object();
+	for (unsigned v = 0; v < nvcpus; v++)
+		kvmstats__hist_add(&stats[0], &stats[v], &before[v], &after[v], sum);
+	return kvmstats__hist_json(&stats[0], sum, prefix);
 }

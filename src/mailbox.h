@@ -68,13 +68,17 @@
 #define GUEST_PD_HIGH_GPA	0x13000	/* the 4th GiB: only the xAPIC MMIO page is mapped there */
 #define GUEST_CODE_GPA		0x100000
 #define GUEST_CODE_MAX		0x10000
-#define GUEST_STACK_GPA		0x200000
-#define GUEST_STACK_SIZE	0x4000
 #define GUEST_LOW_MEM_SIZE	0x1000000	/* slot 0: 16 MiB */
 #define MB_BASE_GPA		0x1000000
 #define MB_SIZE			0x20000
 #define MB_GPA(id)		(MB_BASE_GPA + (id) * MB_SIZE)
 #define MB_SIZE_SHIFT		17	/* guest.S: mailbox of vCPU t at MB_BASE_GPA + (t << shift) */
+/*
+ * Each vCPU's stack is the top of its own mailbox: it grows with the vCPU
+ * count as the mailboxes do, and sits on the vCPU's NUMA node.
+ */
+#define MB_STACK_SIZE		0x4000
+#define MB_STACK_TOP(id)	(MB_GPA(id) + MB_SIZE)
 
 #define GDT_SEL_CODE		0x08
 #define GDT_SEL_DATA		0x10
@@ -391,7 +395,7 @@ _Static_assert(offsetof(struct mb_slot, obs_ring) == SLOT_OBS_RING, "slot layout
 _Static_assert(sizeof(struct mb_obs) == MB_OBS_SIZE && MB_OBS_SIZE == 1 << MB_OBS_SHIFT, "log entry layout");
 _Static_assert((MB_OBS_RING & (MB_OBS_RING - 1)) == 0, "ring sizes are powers of two");
 _Static_assert(sizeof(struct mb_slot) == MB_SLOT_SIZE, "slot layout");
-_Static_assert(sizeof(struct mailbox) <= MB_SIZE, "mailbox fits its memslot");
+_Static_assert(sizeof(struct mailbox) <= MB_SIZE - MB_STACK_SIZE, "mailbox and stack fit its memslot");
 _Static_assert(REQ_VECTOR(MB_NSLOTS - 1) < TIMER_VECTOR, "request vectors below the timer's");
 _Static_assert(GUEST_WAKE_VECTOR < 0xf0, "vectors of our own below 0xf0");
 

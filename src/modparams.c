@@ -112,6 +112,25 @@ json_t *modparams__to_json(const struct modparams *mp)
 	return all;
 }
 
+bool modparams__u64(const struct modparams *mp, const char *module, const char *name, uint64_t *out)
+{
+	for (unsigned i = 0; i < mp->n; i++) {
+		const struct modparam *p = &mp->p[i];
+		char *end;
+		unsigned long long v;
+
+		if (strcmp(p->module, module) || strcmp(p->name, name) || !p->present)
+			continue;
+		errno = 0;
+		v = strtoull(p->value, &end, 10);
+		if (!*p->value || *end || errno || p->value[0] == '-')
+			return false;
+		*out = v;
+		return true;
+	}
+	return false;
+}
+
 void modparams__print(const struct modparams *mp, FILE *out)
 {
 	for (unsigned i = 0; i < mp->n; i++) {

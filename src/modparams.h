@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define MODPARAMS_MAX 16
@@ -46,6 +47,9 @@ void modparams__collect(struct modparams *mp);
  * anything else as the string read, null where absent.
  */
 json_t *modparams__to_json(const struct modparams *mp);
+
+/* The parameter as an unsigned integer: false when absent or not one. */
+bool modparams__u64(const struct modparams *mp, const char *module, const char *name, uint64_t *out);
 
 /* One "  module.name   value" line each, "absent" where absent. */
 void modparams__print(const struct modparams *mp, FILE *out);

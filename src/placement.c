@@ -42,7 +42,7 @@ static int compare_int(const void *a, const void *b)
  */
 static void placement__count(struct placement_plan *plan)
 {
-	int used[KS_MAX_VCPUS + KS_MAX_SENDERS];
+	int *used = ks_zalloc((plan->nvcpus + plan->nsenders + 1) * sizeof(*used));
 	unsigned n = 0, run = 0;
 
 	for (unsigned i = 0; i < plan->nvcpus; i++)
@@ -58,6 +58,7 @@ static void placement__count(struct placement_plan *plan)
 			plan->max_threads_per_cpu = run;
 	}
 	plan->overcommit = plan->max_threads_per_cpu > 1;
+	free(used);
 }
 
 /*
@@ -91,7 +92,8 @@ int placement__assign(const int *cpus, unsigned ncpus, enum placement_policy pol
 		return -1;
 	}
 	memset(plan, 0, sizeof(*plan));
-	for (unsigned i = 0; i < KS_MAX_VCPUS; i++)
+	plan->vcpu_cpu = ks_zalloc((nvcpus + 1) * sizeof(*plan->vcpu_cpu));
+	for (unsigned i = 0; i < nvcpus; i++)
 		plan->vcpu_cpu[i] = -1;
 	for (unsigned i = 0; i < KS_MAX_SENDERS; i++)
 		plan->sender_cpu[i] = -1;
@@ -128,6 +130,13 @@ int placement__assign(const int *cpus, unsigned ncpus, enum placement_policy pol
 	return 0;
 }
 
+void placement__release(struct placement_plan *plan)
+{
+	free(plan->vcpu_cpu);
+	plan->vcpu_cpu = NULL;
+	plan->nvcpus = 0;
+}
+
 json_t *cpu_array__to_json(const int *cpus, unsigned n)
 {
 	json_t *a = json_array();
@@ -137,34 +146,49 @@ json_t *cpu_array__to_json(const int *cpus, unsigned n)
 	return a;
 }
 
+/* Threads pinned to each CPU of the list, by list slot: O(threads + CPUs). */
+static unsigned *placement__loads(const struct placement_plan *plan, const int *cpus, unsigned ncpus)
+{
+	unsigned *by_cpu = ks_zalloc(KS_MAX_CPUS * sizeof(*by_cpu)), *load = ks_zalloc(ncpus * sizeof(*load));
+
+	for (unsigned v = 0; v < plan->nvcpus; v++)
+		if (plan->vcpu_cpu[v] >= 0 && plan->vcpu_cpu[v] < KS_MAX_CPUS)
+			by_cpu[plan->vcpu_cpu[v]]++;
+	for (unsigned s = 0; s < plan->nsenders; s++)
+		if (plan->sender_cpu[s] >= 0 && plan->sender_cpu[s] < KS_MAX_CPUS)
+			by_cpu[plan->sender_cpu[s]]++;
+	for (unsigned c = 0; c < ncpus; c++)
+		load[c] = cpus[c] >= 0 && cpus[c] < KS_MAX_CPUS ? by_cpu[cpus[c]] : 0;
+	free(by_cpu);
+	return load;
+}
+
 void placement__keep_senders_off_targets(struct placement_plan *plan, const int *cpus,
 					 unsigned ncpus)
 {
+	unsigned *load;
+
 	if (ncpus < 2 || plan->policy == PLACEMENT_NONE || !plan->nvcpus)
 		return;
+	load = placement__loads(plan, cpus, ncpus);
 	for (unsigned i = 0; i < plan->nsenders; i++) {
 		int target_cpu = plan->vcpu_cpu[i % plan->nvcpus];
-		int best = -1;
-		unsigned best_load = ~0u;
+		unsigned best = ncpus;
 
 		if (plan->sender_cpu[i] != target_cpu)
 			continue;
-		for (unsigned c = 0; c < ncpus; c++) {
-			unsigned load = 0;
-
-			if (cpus[c] == target_cpu)
-				continue;
-			for (unsigned v = 0; v < plan->nvcpus; v++)
-				load += plan->vcpu_cpu[v] == cpus[c];
-			for (unsigned s = 0; s < plan->nsenders; s++)
-				load += plan->sender_cpu[s] == cpus[c];
-			if (load < best_load) {
-				best_load = load;
-				best = cpus[c];
-			}
-		}
-		plan->sender_cpu[i] = best;
+		for (unsigned c = 0; c < ncpus; c++)
+			if (cpus[c] != target_cpu && (best == ncpus || load[c] < load[best]))
+				best = c;
+		if (best == ncpus)
+			continue;
+		/* The sender leaves its CPU (every slot naming it) for the chosen one. */
+		for (unsigned c = 0; c < ncpus; c++)
+			load[c] -= cpus[c] == target_cpu && load[c] > 0;
+		load[best]++;
+		plan->sender_cpu[i] = cpus[best];
 	}
+	free(load);
 }
 
 json_t *placement__to_json(const struct placement_plan *plan)

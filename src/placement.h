@@ -22,7 +22,7 @@ const char *placement__name(enum placement_policy p);
 int placement__parse(const char *s, enum placement_policy *out);
 
 struct placement_plan {
-	int vcpu_cpu[KS_MAX_VCPUS];     /* OS CPU index, or -1 = not bound */
+	int *vcpu_cpu;                  /* nvcpus OS CPU indices, -1 = not bound; owned */
 	int sender_cpu[KS_MAX_SENDERS];
 	unsigned nvcpus, nsenders;
 	enum placement_policy policy;
@@ -42,10 +42,12 @@ struct placement_plan {
  * vCPUs. So without overcommit senders get CPUs of their own, and with it the
  * threads per CPU differ by at most one and senders stack on sender CPUs
  * before they share with a vCPU. Returns 0, or -1 with a message if the counts
- * exceed KS_MAX_VCPUS/KS_MAX_SENDERS or a binding policy has no CPUs.
+ * exceed KS_MAX_VCPUS/KS_MAX_SENDERS or a binding policy has no CPUs. Its
+ * memory grows with nvcpus; placement__release frees it.
  */
 int placement__assign(const int *cpus, unsigned ncpus, enum placement_policy policy,
 		      unsigned nvcpus, unsigned nsenders, struct placement_plan *plan);
+void placement__release(struct placement_plan *plan);
 
 /* {"policy", "vcpu_cpus": [..], "sender_cpus": [..], "overcommit", "max_threads_per_cpu"}; -1 = unbound. */
 /*

@@ -91,9 +91,15 @@ enum scenario_flags {
 	SCENARIO_KICK_PATH = 1u << 1,     /* kicks travel to vCPUs: a delivery path, judged against a control */
 	SCENARIO_HOST_OBSERVER = 1u << 2, /* the vCPU threads look at the requests, under --protocol */
 	SCENARIO_GUEST_TSC = 1u << 3,     /* the guest timestamps observations: TSC offsets must be known */
-	SCENARIO_SWEEP_VCPUS = 1u << 4,   /* --sweep-vcpus runs it once per vCPU count */
-	SCENARIO_TRACEABLE = 1u << 5,     /* --trace can follow its kicks (each served one is logged) */
+	SCENARIO_TRACEABLE = 1u << 4,     /* --trace can follow its kicks (each served one is logged) */
 };
+
+/*
+ * The options the engine applies to every VM it starts, whatever the
+ * scenario: a scenario with SCENARIO_VM takes them without listing them,
+ * and `kickstorm list` shows their help (scenario__vm_params) under it.
+ */
+#define SCENARIO_VM_OPTIONS KS_OPT_HALT_POLL
 
 /* What a scenario's latency_ns is a distribution of (the report's "measures"). */
 enum scenario_measures {
@@ -134,13 +140,17 @@ struct scenario {
 extern const struct scenario *const scenario_registry[];
 
 const struct scenario *scenario__find(const char *name);
+/* The KS_OPT_* that shape sc: its own, and SCENARIO_VM_OPTIONS when it runs a VM. */
+unsigned scenario__options(const struct scenario *sc);
+/* Help lines of SCENARIO_VM_OPTIONS, NULL-terminated. */
+extern const struct scenario_param scenario__vm_params[];
+/* Help lines of KS_OPT_TRACE, for SCENARIO_TRACEABLE scenarios. */
+extern const struct scenario_param scenario__trace_params[];
 const char *scenario__name(const struct scenario *s);
 /* "signal, msi, ..." for error messages. */
 const char *scenario__names_help(void);
 /* "kick", "floor", "ioctl": the report's measures.kind. */
 const char *scenario__measures_name(enum scenario_measures m);
-/* The KS_OPT_* that shape it: its own, and those its flags imply (--trace). */
-unsigned scenario__options(const struct scenario *s);
 /*
  * One line on stderr for every option given on the command line that shapes
  * none of the chosen scenarios, naming those it does shape.

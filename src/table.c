@@ -41,6 +41,29 @@ static double metric_percentile(const json_t *sc, const void *pct)
 	return latency__percentile(json_object_get(sc, "latency_ns"), *(const double *)pct);
 }
 
+/* kvm_stats.halt_poll.<key> (cpu_ns_per_request, poll_success_ratio): v2 VM scenarios. */
+static double metric_halt_poll(const json_t *sc, const void *key)
+{
+	const json_t *v = json_object_get(json_object_get(json_object_get(sc, "kvm_stats"), "halt_poll"),
+					  key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char cpu_key[] = "cpu_ns_per_request";
+static const char poll_key[] = "poll_success_ratio";
+
+/* Does any entry of gs have metric? */
+static bool any_has(const struct report_groups *gs, double (*metric)(const json_t *, const void *),
+		    const void *arg)
+{
+	for (size_t g = 0; g < gs->n; g++)
+		for (size_t j = 0; j < gs->group[g].n; j++)
+			if (!isnan(metric(report_groups__entry(gs, &gs->group[g], j), arg)))
+				return true;
+	return false;
+}
+
 struct detail_pct {
 	const char *key;
 	double pct;
@@ -56,7 +79,7 @@ static double metric_detail(const json_t *sc, const void *arg)
 /* ---- the main table ----------------------------------------------------- */
 
 struct columns {
-	size_t scenario, rep, target, protocol, params, late, unresolved, lost_kicks, path;
+	size_t scenario, rep, target, protocol, params, late, unresolved, lost_kicks, cpu, path;
 	size_t count[4];        /* sent, delivered, coalesced, lost */
 	size_t pct[LATENCY_MAX_PERCENTILES];
 	size_t max;
@@ -66,7 +89,7 @@ static const char *const count_keys[4] = { "sent", "delivered", "coalesced", "lo
 
 /* What the selected entries need: a column only some scenarios have is left out when none does. */
 struct needs {
-	bool rep, protocol, params, lost_kicks, v1;
+	bool rep, protocol, params, lost_kicks, cpu, v1;
 };
 
 static struct needs needs_of(const json_t *root, const struct report_groups *gs)
@@ -83,6 +106,7 @@ static struct needs needs_of(const json_t *root, const struct report_groups *gs)
 		for (size_t j = 0; j < grp->n; j++)
 			nd.lost_kicks |= report_read__lost_kicks(report_groups__entry(gs, grp, j), &unused);
 	}
+	nd.cpu = any_has(gs, metric_halt_poll, cpu_key);
 	return nd;
 }
 
@@ -118,6 +142,8 @@ static void add_columns(struct grid *t, const struct needs *nd, const struct tab
 	for (size_t i = 0; i < o->npercentiles; i++)
 		has_max |= o->percentiles[i] >= 100.0;
 	c->max = optional_column(t, !has_max, "max us", GRID_RIGHT);
+	/* Beside the latency, what the vCPUs' answers cost: halt polling's trade-off. */
+	c->cpu = optional_column(t, nd->cpu, "cpu/req us", GRID_RIGHT);
 	c->path = grid__column(t, "path", GRID_LEFT);
 }
 
@@ -132,6 +158,15 @@ static void set_count(struct grid *t, size_t row, size_t col, double v)
 		grid__set(t, row, col, "%.0f", v);
 	else
 		grid__set(t, row, col, "%.1f", v);
+}
+
+/* A ratio as a percentage with one decimal, "-" when there is none. */
+static void set_percent(struct grid *t, size_t row, size_t col, double ratio)
+{
+	if (isnan(ratio))
+		grid__set(t, row, col, "-");
+	else
+		grid__set(t, row, col, "%.1f", ratio * 100.0);
 }
 
 static void set_us(struct grid *t, size_t row, size_t col, double ns)
@@ -175,6 +210,8 @@ static void entry_row(struct grid *t, const json_t *root, const struct columns *
 	for (size_t i = 0; i < o->npercentiles; i++)
 		set_us(t, row, c->pct[i], latency__percentile(lat, o->percentiles[i]));
 	set_us(t, row, c->max, latency__percentile(lat, max));
+	if (c->cpu != NO_COLUMN)
+		set_us(t, row, c->cpu, metric_halt_poll(sc, cpu_key));
 	grid__set(t, row, c->path, "%s", report_read__path(root, sc));
 	if (err)
 		grid__note(t, row, "error: %s", err);
@@ -217,6 +254,8 @@ static void median_row(struct grid *t, const json_t *root, const struct columns 
 	for (size_t i = 0; i < o->npercentiles; i++)
 		set_us(t, row, c->pct[i], report_groups__median(gs, g, metric_percentile, &o->percentiles[i]));
 	set_us(t, row, c->max, report_groups__median(gs, g, metric_percentile, &max));
+	if (c->cpu != NO_COLUMN)
+		set_us(t, row, c->cpu, report_groups__median(gs, g, metric_halt_poll, cpu_key));
 	grid__set(t, row, c->path, "%s", group_path(root, gs, g));
 }
 
@@ -280,13 +319,29 @@ static size_t detail_histograms(const json_t *sc, const char **keys, size_t max)
 #define SWEEP_MAX_DETAILS 4
 
 struct sweep_columns {
-	size_t series, x, pct[LATENCY_MAX_PERCENTILES], detail[SWEEP_MAX_DETAILS][2], lost, bar;
+	size_t series, x, pct[LATENCY_MAX_PERCENTILES], detail[SWEEP_MAX_DETAILS][2], lost, lost_kicks;
+	size_t cpu, polled, bar;
 	const char *details[SWEEP_MAX_DETAILS];
 	size_t ndetails;
 };
 
-static void sweep_columns(struct grid *t, const struct sweep *sw, const struct table_options *o,
-			  const json_t *first, struct sweep_columns *c)
+/* Does any entry of the sweep's points have metric? */
+static bool sweep_has(const struct report_groups *gs, const struct sweep *sw,
+		      double (*metric)(const json_t *, const void *), const void *arg)
+{
+	for (size_t s = 0; s < sw->nseries; s++)
+		for (size_t k = 0; k < sw->series[s].n; k++) {
+			const struct report_group *g = &gs->group[sw->series[s].group[k]];
+
+			for (size_t j = 0; j < g->n; j++)
+				if (!isnan(metric(report_groups__entry(gs, g, j), arg)))
+					return true;
+		}
+	return false;
+}
+
+static void sweep_columns(struct grid *t, const struct report_groups *gs, const struct sweep *sw,
+			  const struct table_options *o, const json_t *first, struct sweep_columns *c)
 {
 	bool labelled = false;
 	char name[32], head[80];
@@ -307,6 +362,11 @@ static void sweep_columns(struct grid *t, const struct sweep *sw, const struct t
 		c->detail[d][1] = grid__column(t, head, GRID_RIGHT);
 	}
 	c->lost = grid__column(t, "lost", GRID_RIGHT);
+	c->lost_kicks = optional_column(t, sweep_has(gs, sw, metric_lost_kicks, NULL), "lost kicks",
+					GRID_RIGHT);
+	c->cpu = optional_column(t, sweep_has(gs, sw, metric_halt_poll, cpu_key), "cpu/req us", GRID_RIGHT);
+	c->polled = optional_column(t, sweep_has(gs, sw, metric_halt_poll, poll_key), "polls ok %",
+				    GRID_RIGHT);
 	c->bar = grid__column(t, "# p50, - p99", GRID_LEFT);
 }
 
@@ -332,7 +392,11 @@ static void sweep_row(struct grid *t, const struct sweep_columns *c, const struc
 
 	if (c->series != NO_COLUMN)
 		grid__set(t, row, c->series, "%s", s->label[0] ? s->label : "-");
-	grid__set(t, row, c->x, "%g", s->x[k]);
+	/* Whole numbers in full: 1000000 ns reads better than 1e+06. */
+	if (s->x[k] == floor(s->x[k]) && fabs(s->x[k]) < 1e15)
+		grid__set(t, row, c->x, "%.0f", s->x[k]);
+	else
+		grid__set(t, row, c->x, "%g", s->x[k]);
 	for (size_t i = 0; i < o->npercentiles; i++)
 		set_us(t, row, c->pct[i], report_groups__median(gs, g, metric_percentile, &o->percentiles[i]));
 	for (size_t d = 0; d < c->ndetails; d++) {
@@ -342,6 +406,11 @@ static void sweep_row(struct grid *t, const struct sweep_columns *c, const struc
 		set_us(t, row, c->detail[d][1], report_groups__median(gs, g, metric_detail, &q99));
 	}
 	set_count(t, row, c->lost, report_groups__median(gs, g, metric_count, "lost"));
+	set_count(t, row, c->lost_kicks, report_groups__median(gs, g, metric_lost_kicks, NULL));
+	if (c->cpu != NO_COLUMN)
+		set_us(t, row, c->cpu, report_groups__median(gs, g, metric_halt_poll, cpu_key));
+	if (c->polled != NO_COLUMN)
+		set_percent(t, row, c->polled, report_groups__median(gs, g, metric_halt_poll, poll_key));
 	sweep_bar(t, row, c->bar, report_groups__median(gs, g, metric_percentile, &p50),
 		  report_groups__median(gs, g, metric_percentile, &p99), scale);
 }
@@ -371,7 +440,7 @@ static struct grid *sweep_table(const struct report_groups *gs, const struct swe
 		  target && !strstr(sw->series[0].label, "target_state=") ? target : "",
 		  repeated ? ", median of the repetitions" : "");
 	t = grid__new(title);
-	sweep_columns(t, sw, o, report_groups__entry(gs, first, 0), &c);
+	sweep_columns(t, gs, sw, o, report_groups__entry(gs, first, 0), &c);
 	for (size_t s = 0; s < sw->nseries; s++)
 		for (size_t k = 0; k < sw->series[s].n; k++)
 			sweep_row(t, &c, o, gs, &sw->series[s], k, scale);

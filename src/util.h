@@ -6,7 +6,12 @@
 #include <stdint.h>
 
 #define KS_CACHELINE 64
-#define KS_MAX_VCPUS 256
+/*
+ * The most vCPUs the guest's memory layout holds (mailbox.h): the largest
+ * KVM_CAP_MAX_VCPUS an x86 kernel reports. A run is held to what this
+ * host's KVM allows (vm__max_vcpus), which is usually less.
+ */
+#define KS_MAX_VCPUS 4096
 #define KS_MAX_SENDERS 64
 #define KS_MAX_CPUS 1024
 #define KS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -91,7 +91,7 @@ static int vcpu__set_long_mode(struct vcpu *vcpu)
 
 	regs.rflags = 0x2;
 	regs.rip = GUEST_CODE_GPA + (uint64_t)(guest_entry - guest_image_start);
-	regs.rsp = GUEST_STACK_GPA + (vcpu->id + 1) * GUEST_STACK_SIZE;
+	regs.rsp = MB_STACK_TOP(vcpu->id);
 	return vcpu_ioctl(vcpu, KVM_SET_REGS, &regs) < 0 ? -1 : 0;
 }
 

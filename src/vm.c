@@ -134,6 +134,43 @@ int vm__set_memslot_flags(struct vm *vm, unsigned slot, uint64_t gpa, void *host
 	return vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -1 : 0;
 }
 
+int vm__set_halt_poll(struct vm *vm, uint64_t ns)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_HALT_POLL, .args = { ns } };
+
+	return kvm__ioctl_checked(vm->fd, KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP(KVM_CAP_HALT_POLL)",
+				  "the VM") < 0 ? -1 : 0;
+}
+
+/*
+ * An MSI names its target in 8 bits (bits 19:12 of the address) unless the
+ * VM takes 32-bit x2APIC IDs, the rest of the ID then in the upper address
+ * bits; and ID 0xff would be the xAPIC broadcast address unless that quirk
+ * is off. With more than 255 vCPUs both are needed for every vCPU to be
+ * reachable on its own; below that they change nothing, so they are left
+ * alone.
+ */
+static int vm__wide_apic_ids(struct vm *vm, unsigned nvcpus)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X2APIC_API,
+		.args = { KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK },
+	};
+	long have;
+
+	if (nvcpus <= 0xff)
+		return 0;
+	have = kvm__check_extension(vm->fd, KVM_CAP_X2APIC_API);
+	if (have < 0 || ((unsigned long)have & cap.args[0]) != cap.args[0]) {
+		ks_error("%u vCPUs need 32-bit x2APIC IDs in MSIs (KVM_CAP_X2APIC_API), which this "
+			 "host's KVM does not offer: at most 255 vCPUs here", nvcpus);
+		return -1;
+	}
+	vm->wide_apic_ids = true;
+	return kvm__ioctl_checked(vm->fd, KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP(KVM_CAP_X2APIC_API)",
+				  "the VM") < 0 ? -1 : 0;
+}
+
 long vm__max_vcpus(int kvm_fd)
 {
 	long max = kvm__check_extension(kvm_fd, KVM_CAP_MAX_VCPUS);
@@ -143,7 +180,7 @@ long vm__max_vcpus(int kvm_fd)
 	return max > 0 ? max : 4;
 }
 
-static int vm__create_machine(struct vm *vm)
+static int vm__create_machine(struct vm *vm, unsigned nvcpus)
 {
 	long ret;
 
@@ -160,7 +197,7 @@ static int vm__create_machine(struct vm *vm)
 	if (vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
 		return -1;
 	/* Before any vCPU exists: vCPUs pick up the in-kernel LAPIC at creation. */
-	if (vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
+	if (vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0 || vm__wide_apic_ids(vm, nvcpus) < 0)
 		return -1;
 	vm->low_mem = mmap(NULL, GUEST_LOW_MEM_SIZE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -186,7 +223,7 @@ int vm__create(struct vm *vm, int kvm_fd, unsigned nvcpus,
 			 vm->max_vcpus, nvcpus);
 		return -1;
 	}
-	if (vm__create_machine(vm) < 0)
+	if (vm__create_machine(vm, nvcpus) < 0)
 		goto err_destroy;
 	vm->cpuid = kvm__supported_cpuid(vm->kvm_fd);
 	if (!vm->cpuid)
@@ -215,11 +252,9 @@ err_destroy:
 
 void vm__destroy(struct vm *vm)
 {
-	bool stuck = false;
-
 	/* A thread that would not stop still uses its vCPU: keep them all. */
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		stuck |= vm->vcpus[i].thread_started && vcpu__stop(&vm->vcpus[i], 1000) < 0;
+	bool stuck = vm->nvcpus && vcpu__stop_all(vm->vcpus, vm->nvcpus, 1000) < 0;
+
 	for (unsigned i = 0; i < vm->nvcpus && !stuck; i++)
 		vcpu__destroy(&vm->vcpus[i]);
 	if (stuck) {

@@ -22,6 +22,7 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned next_slot;
 	long max_vcpus;
+	bool wide_apic_ids;         /* KVM_X2APIC_API_USE_32BIT_IDS: MSIs reach IDs above 255 */
 };
 
 /*
@@ -37,6 +38,9 @@ int vm__add_memslot(struct vm *vm, uint64_t gpa, void *host, size_t size,
 		    uint32_t flags, unsigned *slot_out);
 int vm__set_memslot_flags(struct vm *vm, unsigned slot, uint64_t gpa, void *host,
 			  size_t size, uint32_t flags);
+
+/* KVM_ENABLE_CAP(KVM_CAP_HALT_POLL): the VM's vCPUs poll at most ns before they block. */
+int vm__set_halt_poll(struct vm *vm, uint64_t ns);
 
 /* Highest vCPU count KVM allows on this host (KVM_CAP_MAX_VCPUS). */
 long vm__max_vcpus(int kvm_fd);

@@ -98,7 +98,7 @@ static void duration_alone_leaves_count_unbounded(void **state)
 static void bad_values_exit_2(void **state)
 {
 	static const char *const bad[][2] = {
-		{ "--vcpus", "0" }, { "--vcpus", "257" }, { "--vcpus", "-1" }, { "--vcpus", "two" },
+		{ "--vcpus", "0" }, { "--vcpus", "4097" }, { "--vcpus", "-1" }, { "--vcpus", "two" },
 		{ "--vcpus", "" }, { "--vcpus", " 2" }, { "--senders", "0" }, { "--senders", "65" },
 		{ "--count", "0" }, { "--count", "1e3" }, { "--count", "99999999999999999999999" },
 		{ "--rate", "-5" }, { "--burst", "0" }, { "--duration", "0" },
@@ -115,6 +115,11 @@ static void bad_values_exit_2(void **state)
 		{ "--scenario", "," }, { "--scenario", "signal," }, { "--scenario", ",signal" },
 		{ "--scenario", "signal,,msi" }, { "--cpus", "1,,2" }, { "--cpus", ",0" },
 		{ "--sweep-vcpus", "1,,2" }, { "--sweep-vcpus", "2," },
+		{ "--sweep", "race-window" }, { "--sweep", "nope=1" }, { "--sweep", "=1" },
+		{ "--sweep", "race-window=" }, { "--sweep", "race-window=1,1" },
+		{ "--sweep", "race-window=1,,2" }, { "--sweep", "vcpus=0" }, { "--sweep", "vcpus=4097" },
+		{ "--sweep", "rate=0x10" }, { "--sweep", "halt-poll-ns=4294967296" },
+		{ "--halt-poll-ns", "4294967296" }, { "--halt-poll-ns", "-1" }, { "--halt-poll-ns", "" },
 		/* Numbers are plain decimals: no hex, octal-looking, exponent or bare point. */
 		{ "--duration", "0x10" }, { "--count", "0x10" }, { "--count", "010" },
 		{ "--vcpus", "08" }, { "--duration", "1e1" }, { "--duration", "inf" },

@@ -96,12 +96,23 @@ static void test_closest_names_the_difference(void **state)
 	assert_string_equal(res.base_only[0].group->label, "signal deadline_ms=1000 seed=0");
 	release(&base, &new, &res);
 
-	/* A param only NEW has, and another value: both named, an absent one as such. */
+	/*
+	 * A param only NEW records (BASE predates it) is left out of matching
+	 * and said to be; the one that differs is still named.
+	 */
 	compare_json(seeded(1, 1000, false), seeded(1, 10, true), &o, &base, &new, &res);
-	assert_int_equal(res.base_only[0].ndiffs, 2);
+	assert_int_equal(res.nleft_out, 1);
+	assert_string_equal(res.left_out[0].param, "lost_after_ms");
+	assert_true(res.left_out[0].recorded_by_new);
+	assert_int_equal(res.base_only[0].ndiffs, 1);
 	compare__unmatched_text(&res.base_only[0], true, text, sizeof(text));
-	assert_string_equal(text, "closest in NEW differs in deadline_ms: 1000 vs 10, lost_after_ms: (absent) "
-			    "vs 1000 (BASE vs NEW)");
+	assert_string_equal(text, "closest in NEW differs in deadline_ms: 1000 vs 10 (BASE vs NEW)");
+	release(&base, &new, &res);
+
+	/* Both record it, with other values: it tells them apart, absent ones are named as such. */
+	compare_json(seeded(1, 1000, true), seeded(1, 10, false), &o, &base, &new, &res);
+	assert_int_equal(res.nleft_out, 1);
+	assert_false(res.left_out[0].recorded_by_new);
 	release(&base, &new, &res);
 
 	/* Deliberately different: --match-ignore leaves the param out of the matching. */
@@ -112,6 +123,78 @@ static void test_closest_names_the_difference(void **state)
 	assert_int_equal(res.status, COMPARE_STATUS_OK);
 	/* Ignored params are not part of the label either. */
 	assert_string_equal(res.matches[2].label, "signal seed=2");
+	release(&base, &new, &res);
+}
+
+/* n signal entries with halt_poll_ns: one value, or n values (a sweep of it). */
+static json_t *halt_polled(size_t n, bool swept, json_t *sweep_spec)
+{
+	json_t *scenarios = json_array(), *root;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct entry_spec s = { "signal", "halted", 10000, 50000, 0, NULL };
+		json_t *e = entry(&s), *params = json_object_get(e, "params");
+
+		json_object_set_new(params, "halt_poll_ns", json_integer(swept ? (json_int_t)i * 1000 : 200000));
+		json_object_set_new(params, "deadline_ms", json_integer(10));
+		json_object_set_new(params, "seed", json_integer(swept ? 0 : (json_int_t)i));
+		json_array_append_new(scenarios, e);
+	}
+	root = report_with(scenarios, 2, false);
+	if (sweep_spec)
+		json_object_set_new(root, "config", json_pack("{s:o}", "sweep", sweep_spec));
+	return root;
+}
+
+/* A report made before kickstorm recorded a param still matches a newer one. */
+static void test_params_only_one_report_records(void **state)
+{
+	struct compare_report base, new;
+	struct compare_result res;
+	struct compare_options o;
+	char text[512];
+
+	(void)state;
+	compare__default_options(&o);
+	compare_json(seeded(3, 10, false), halt_polled(3, false, NULL), &o, &base, &new, &res);
+	assert_int_equal(res.nmatches, 3);
+	assert_int_equal(res.status, COMPARE_STATUS_OK);
+	assert_int_equal(res.nleft_out, 1);
+	assert_string_equal(res.left_out[0].name, "signal");
+	assert_string_equal(res.left_out[0].param, "halt_poll_ns");
+	release(&base, &new, &res);
+
+	/* The other way round too. */
+	compare_json(halt_polled(3, false, NULL), seeded(3, 10, false), &o, &base, &new, &res);
+	assert_int_equal(res.nmatches, 3);
+	assert_false(res.left_out[0].recorded_by_new);
+	release(&base, &new, &res);
+
+	/*
+	 * A param NEW varies (it swept it) stays: leaving it out would pool
+	 * different runs. BASE never ran those points; NEW's points say so.
+	 */
+	compare_json(seeded(1, 10, false), halt_polled(2, true, json_pack("{s:s, s:s, s:[i, i]}",
+		     "parameter", "halt-poll-ns", "key", "halt_poll_ns", "points", 0, 1000)),
+		     &o, &base, &new, &res);
+	assert_int_equal(res.nleft_out, 0);
+	assert_int_equal(res.nmatches, 0);
+	assert_int_equal(res.nnew_only, 2);
+	release(&base, &new, &res);
+
+	/* Two sweeps with a point in common: it matches, the others are named as points. */
+	compare_json(halt_polled(2, true, json_pack("{s:s, s:s, s:[i, i]}", "parameter", "halt-poll-ns",
+						    "key", "halt_poll_ns", "points", 0, 1000)),
+		     halt_polled(3, true, json_pack("{s:s, s:s, s:[i, i, i]}", "parameter", "halt-poll-ns",
+						    "key", "halt_poll_ns", "points", 0, 1000, 2000)),
+		     &o, &base, &new, &res);
+	assert_int_equal(res.nmatches, 2);
+	assert_int_equal(res.nbase_only, 0);
+	assert_int_equal(res.nnew_only, 1);
+	assert_string_equal(res.new_only[0].sweep_param, "halt-poll-ns");
+	compare__unmatched_text(&res.new_only[0], false, text, sizeof(text));
+	assert_string_equal(text, "a point of NEW's halt-poll-ns sweep that BASE did not run; closest in "
+			    "BASE differs in halt_poll_ns: 0 vs 2000 (BASE vs NEW)");
 	release(&base, &new, &res);
 }
 
@@ -200,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_ignore_parsing),
 		cmocka_unit_test(test_closest_names_the_difference),
+		cmocka_unit_test(test_params_only_one_report_records),
 		cmocka_unit_test(test_no_namesake),
 		cmocka_unit_test(test_long_labels_stay_utf8),
 		cmocka_unit_test(test_scale),

@@ -135,6 +135,15 @@ static void stats_open_finds_kick_counters(void **state)
 		assert_true(s.offsets[idx] + sizeof(uint64_t) <= s.data_size);
 	}
 	assert_int_equal(kvmstats__find(&s, "no_such_stat"), -1);
+	/* Histograms are kept whole, inside the block a sample reads (the halt-polling ones on x86). */
+	assert_true(s.nhist <= KVMSTATS_MAX_HIST);
+	for (unsigned h = 0; h < s.nhist; h++) {
+		assert_true(s.hist_size[h] > 0 && s.hist_size[h] <= KVMSTATS_HIST_BUCKETS);
+		assert_true(s.hist_offsets[h] + s.hist_size[h] * sizeof(uint64_t) <= s.data_size);
+		assert_int_equal(kvmstats__find_hist(&s, s.hist_names[h]), (int)h);
+	}
+	if (kvmstats__find_hist(&s, "halt_wait_hist") < 0)
+		print_message("note: no halt_wait_hist on this kernel\n");
 	kvmstats__close(&s);
 	assert_int_equal(s.fd, -1);
 }
@@ -249,6 +258,74 @@ static void delta_json_counter_reset_counts_zero(void **state)
 	synthetic__stats(stats);
 	j = kvmstats__delta_json(stats, before, after, 1, 10);
 	assert_int_equal(json__int_at(j, "totals", "exits"), 0);
+	json_decref(j);
+}
+
+/* A histogram descriptor as KVM_GET_STATS_FD gives it, after the scalars. */
+static void synthetic__hist(struct kvmstats *s, const char *name, uint32_t type, uint32_t size,
+			    uint32_t bucket_size)
+{
+	unsigned h = s->nhist++;
+
+	ks_format(s->hist_names[h], sizeof(s->hist_names[h]), "%s", name);
+	s->hist_flags[h] = type | KVM_STATS_UNIT_SECONDS;
+	s->hist_exponent[h] = -9;
+	s->hist_size[h] = size;
+	s->hist_bucket_size[h] = bucket_size;
+}
+
+/*
+ * Buckets as the kernel fills them (a log histogram's bucket i holds
+ * [2^(i-1), 2^i - 1], bucket 0 the value 0, the last one everything
+ * above), summed over vCPUs by name whatever their order.
+ */
+static void histogram_deltas(void **state)
+{
+	static struct kvmstats stats[2];
+	static struct kvmstats_sample before[2], after[2];
+	const json_t *wait, *lin, *b;
+	json_t *j;
+
+	(void)state;
+	synthetic__stats(stats);
+	synthetic__hist(&stats[0], "halt_wait_hist", KVM_STATS_TYPE_LOG_HIST, 32, 0);
+	synthetic__hist(&stats[0], "halt_poll_linear", KVM_STATS_TYPE_LINEAR_HIST, 8, 10);
+	synthetic__hist(&stats[1], "halt_poll_linear", KVM_STATS_TYPE_LINEAR_HIST, 8, 10);
+	synthetic__hist(&stats[1], "halt_wait_hist", KVM_STATS_TYPE_LOG_HIST, 32, 0);
+	memset(before, 0, sizeof(before));
+	memset(after, 0, sizeof(after));
+	after[0].hist[0][0] = 2;        /* vCPU 0, log: two waits of 0 ns */
+	before[0].hist[0][3] = 5;
+	after[0].hist[0][3] = 9;        /* four of 4-7 ns */
+	after[1].hist[1][3] = 1;        /* vCPU 1 lists log second: one of 4-7 ns */
+	after[1].hist[1][31] = 6;       /* six of 2^30 ns or more */
+	after[0].hist[1][2] = 3;        /* linear: three of 20-29 */
+	before[1].hist[0][2] = 9;       /* a reset bucket counts 0 */
+	after[1].hist[0][2] = 1;
+
+	j = kvmstats__hist_delta_json(stats, before, after, 2, "halt_");
+	wait = json_object_get(j, "halt_wait_hist");
+	assert_string_equal(json_string_value(json_object_get(wait, "unit")), "ns");
+	b = json_object_get(wait, "buckets");
+	assert_int_equal(json_array_size(b), 3);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(b, 0), 1)), 0);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(b, 0), 2)), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(b, 1), 0)), 4);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(b, 1), 1)), 7);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(b, 1), 2)), 5);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(b, 2), 0)), 1ll << 30);
+	assert_true(json_is_null(json_array_get(json_array_get(b, 2), 1)));
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(b, 2), 2)), 6);
+	lin = json_object_get(json_object_get(j, "halt_poll_linear"), "buckets");
+	assert_int_equal(json_array_size(lin), 1);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(lin, 0), 0)), 20);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(lin, 0), 1)), 29);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(lin, 0), 2)), 3);
+	json_decref(j);
+
+	/* The prefix picks: none of these is an "exit" histogram. */
+	j = kvmstats__hist_delta_json(stats, before, after, 2, "exit");
+	assert_int_equal(json_object_size(j), 0);
 	json_decref(j);
 }
 
@@ -386,6 +463,7 @@ int main(void)
 	const struct CMUnitTest pure_tests[] = {
 		cmocka_unit_test(delta_json_per_kick_math),
 		cmocka_unit_test(delta_json_counter_reset_counts_zero),
+		cmocka_unit_test(histogram_deltas),
 		cmocka_unit_test(hostinfo_apic_virtualization_from_sysfs),
 		cmocka_unit_test(hostinfo_reports_kvm_or_why_not),
 	};

@@ -125,11 +125,33 @@ static void no_kvm_module_lists_every_kvm_parameter_as_absent(void **state)
 	json_decref(j);
 }
 
+/* The halt-polling default a run records when --halt-poll-ns is not given. */
+static void unsigned_values_read_back(void **state)
+{
+	struct modparams mp;
+	uint64_t v = 7;
+
+	(void)state;
+	put("kvm", "halt_poll_ns", "200000\n");
+	put("kvm", "halt_poll_ns_grow", "-1\n");
+	put("kvm", "halt_poll_ns_shrink", "lots\n");
+	modparams__collect(&mp);
+	assert_true(modparams__u64(&mp, "kvm", "halt_poll_ns", &v));
+	assert_int_equal(v, 200000);
+	/* Negative, not a number, absent, or another module's: false, and v untouched. */
+	assert_false(modparams__u64(&mp, "kvm", "halt_poll_ns_grow", &v));
+	assert_false(modparams__u64(&mp, "kvm", "halt_poll_ns_shrink", &v));
+	assert_false(modparams__u64(&mp, "kvm", "halt_poll_ns_grow_start", &v));
+	assert_false(modparams__u64(&mp, "kvm_amd", "halt_poll_ns", &v));
+	assert_int_equal(v, 200000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(amd_host_values_are_typed, make_root, remove_root),
 		cmocka_unit_test_setup_teardown(text_says_absent, make_root, remove_root),
+		cmocka_unit_test_setup_teardown(unsigned_values_read_back, make_root, remove_root),
 		cmocka_unit_test_setup_teardown(no_kvm_module_lists_every_kvm_parameter_as_absent,
 						make_root, remove_root),
 	};

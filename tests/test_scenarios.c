@@ -19,11 +19,11 @@
 #include "scenario.h"
 #include "storm.h"
 
-static bool help_mentions(const struct scenario *sc, const char *option)
+static bool params_mention(const struct scenario_param *params, const char *option)
 {
 	size_t len = strlen(option);
 
-	for (const struct scenario_param *p = sc->params; p && p->option; p++) {
+	for (const struct scenario_param *p = params; p && p->option; p++) {
 		const char *hit = strstr(p->option, option);
 
 		/* "--rate/--burst" mentions both; "--rate" must not match "--race-window". */
@@ -31,6 +31,14 @@ static bool help_mentions(const struct scenario *sc, const char *option)
 			return true;
 	}
 	return false;
+}
+
+/* What `kickstorm list` shows under sc: its own help, and the VM options' when it runs a VM. */
+static bool help_mentions(const struct scenario *sc, const char *option)
+{
+	return params_mention(sc->params, option) ||
+	       ((sc->flags & SCENARIO_VM) && params_mention(scenario__vm_params, option)) ||
+	       ((sc->flags & SCENARIO_TRACEABLE) && params_mention(scenario__trace_params, option));
 }
 
 static void descriptors_are_whole(void **state)
@@ -61,8 +69,7 @@ static void flags_agree(void **state)
 	for (size_t i = 0; scenario_registry[i]; i++) {
 		const struct scenario *sc = scenario_registry[i];
 
-		if (sc->flags & (SCENARIO_KICK_PATH | SCENARIO_HOST_OBSERVER | SCENARIO_GUEST_TSC |
-				 SCENARIO_SWEEP_VCPUS))
+		if (sc->flags & (SCENARIO_KICK_PATH | SCENARIO_HOST_OBSERVER | SCENARIO_GUEST_TSC))
 			assert_true(sc->flags & SCENARIO_VM);
 		if (sc->flags & SCENARIO_HOST_OBSERVER)
 			assert_true(sc->options & KS_OPT_PROTOCOL);
@@ -71,8 +78,11 @@ static void flags_agree(void **state)
 			assert_true(sc->flags & SCENARIO_KICK_PATH);
 		if (!(sc->flags & SCENARIO_KICK_PATH))
 			assert_non_null(sc->no_path_why);
-		if (sc->flags & SCENARIO_SWEEP_VCPUS)
-			assert_true(sc->options & KS_OPT_SWEEP_VCPUS);
+		/* The VM options are the engine's: a scenario without a VM cannot take them. */
+		if (!(sc->flags & SCENARIO_VM))
+			assert_false(scenario__options(sc) & SCENARIO_VM_OPTIONS);
+		else
+			assert_true((scenario__options(sc) & SCENARIO_VM_OPTIONS) == SCENARIO_VM_OPTIONS);
 	}
 }
 
@@ -90,10 +100,10 @@ static void options_match_the_help(void **state)
 			/* --vcpus shapes every VM scenario; the help lists it where it is the point. */
 			if (bit == KS_OPT_VCPUS)
 				continue;
-			if (help_mentions(sc, name) != !!(sc->options & bit))
+			if (help_mentions(sc, name) != !!(scenario__options(sc) & bit))
 				fail_msg("%s: %s is %s its help but %s its options", sc->name, name,
 					 help_mentions(sc, name) ? "in" : "not in",
-					 sc->options & bit ? "in" : "not in");
+					 scenario__options(sc) & bit ? "in" : "not in");
 		}
 	}
 }
@@ -134,10 +144,14 @@ static void unshaped_options_are_named(void **state)
 	assert_null(strstr(w, "--rate does not apply"));
 	/* One chosen scenario it shapes is enough. */
 	assert_string_equal(warnings_for("msi,signal", KS_OPT_PROTOCOL), "");
-	w = warnings_for("floor", KS_OPT_SENDERS | KS_OPT_SWEEP_VCPUS);
+	w = warnings_for("floor", KS_OPT_SENDERS | KS_OPT_HALT_POLL);
 	assert_non_null(strstr(w, "--senders does not apply"));
-	assert_non_null(strstr(w, "--sweep-vcpus does not apply to the chosen scenarios and is "
-				  "ignored (it shapes: broadcast)"));
+	/* --halt-poll-ns shapes every VM scenario, none of which lists it itself. */
+	assert_non_null(strstr(w, "--halt-poll-ns does not apply to the chosen scenarios and is "
+				  "ignored (it shapes: signal, msi, "));
+	assert_non_null(strstr(strstr(w, "--halt-poll-ns"), "broadcast"));
+	assert_null(strstr(strstr(w, "--halt-poll-ns"), "floor"));
+	assert_string_equal(warnings_for("broadcast", KS_OPT_HALT_POLL), "");
 	assert_string_equal(warnings_for("signal", 0), "");
 	/* The kick-source options of issue 12 name the scenarios they shape. */
 	w = warnings_for("irqfd,timer", KS_OPT_DELIVERY | KS_OPT_IPI_VIA);

@@ -299,6 +299,62 @@ static void sweeps_follow_the_parameter_with_most_points(void **state)
 	json_decref(root);
 }
 
+/* A halt-poll-ns sweep of msi: latency, CPU per request and polls per point. */
+static json_t *halt_poll_sweep(void)
+{
+	json_t *scenarios = json_array();
+	static const int limits[] = { 0, 50000, 1000000 };
+
+	for (int i = 0; i < 3; i++) {
+		json_t *lat = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "count", 10, "min", 9000,
+					"p50", 20000 - 5000 * i, "p90", 30000, "p99", 40000, "p999", 40000,
+					"max", 40000, "p9999", 40000);
+
+		json_array_append_new(scenarios, json_pack(
+			"{s:s, s:{s:i, s:s}, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:o, s:{s:{s:f, s:o}}}",
+			"name", "msi", "params", "halt_poll_ns", limits[i], "target_state", "halted",
+			"counts", "sent", 10, "delivered", 10, "late", 0, "coalesced", 0, "lost", 0, "unresolved", 0,
+			"latency_ns", lat, "kvm_stats", "halt_poll", "cpu_ns_per_request", 30000.0 + 1000 * i,
+			"poll_success_ratio", i ? json_real(0.5 * i) : json_null()));
+	}
+	return json_pack("{s:i, s:o}", "schema_version", 2, "scenarios", scenarios);
+}
+
+/* Halt polling's trade-off in one table: latency beside the CPU each request cost. */
+static void cpu_per_request_beside_the_latency(void **state)
+{
+	json_t *root = halt_poll_sweep();
+	struct table_options o;
+	struct grid *t = table_of(root, NULL), **sw;
+	size_t n;
+
+	(void)state;
+	assert_true(grid__find(t, "cpu/req us") > grid__find(t, "max us"));
+	assert_string_equal(grid__cell(t, 1, grid__find(t, "cpu/req us")), "31.0");
+	grid__free(t);
+	table__default_options(&o);
+	sw = table__sweeps(root, &o, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(grid__head(sw[0], 0), "halt_poll_ns");
+	/* Whole numbers print whole: 1000000, not 1e+06. */
+	assert_string_equal(grid__cell(sw[0], 2, 0), "1000000");
+	assert_string_equal(grid__cell(sw[0], 0, grid__find(sw[0], "polls ok %")), "-");
+	assert_string_equal(grid__cell(sw[0], 2, grid__find(sw[0], "polls ok %")), "100.0");
+	assert_string_equal(grid__cell(sw[0], 2, grid__find(sw[0], "cpu/req us")), "32.0");
+	/* No entry records lost kicks: no such column. */
+	assert_true(grid__find(sw[0], "lost kicks") == NONE);
+	grid__free(sw[0]);
+	free(sw);
+	json_decref(root);
+
+	/* Reports without kvm_stats.halt_poll (v1, older v2) get no such column. */
+	root = load_fixture("report-v2.json");
+	t = table_of(root, NULL);
+	assert_true(grid__find(t, "cpu/req us") == NONE);
+	grid__free(t);
+	json_decref(root);
+}
+
 static void bad_reports_are_refused_with_a_reason(void **state)
 {
 	static const char *const bad[][2] = {
@@ -336,6 +392,7 @@ int main(void)
 		cmocka_unit_test(markdown_is_a_pipe_table),
 		cmocka_unit_test(a_vcpu_sweep_gets_a_sweep_table),
 		cmocka_unit_test(sweeps_follow_the_parameter_with_most_points),
+		cmocka_unit_test(cpu_per_request_beside_the_latency),
 		cmocka_unit_test(bad_reports_are_refused_with_a_reason),
 	};
 

@@ -44,6 +44,14 @@ static unsigned slot_of(const int *cpus, unsigned ncpus, int cpu)
 	return 0;
 }
 
+/* placement__assign on a plan used before: the earlier plan's memory goes first. */
+static int plan_assign(const int *cpus, unsigned ncpus, enum placement_policy policy, unsigned nvcpus,
+		       unsigned nsenders, struct placement_plan *plan)
+{
+	placement__release(plan);
+	return placement__assign(cpus, ncpus, policy, nvcpus, nsenders, plan);
+}
+
 static void check_plan_invariants(const struct placement_plan *p, const int *cpus, unsigned ncpus)
 {
 	unsigned load[8] = { 0 }, vload[8] = { 0 }, total = p->nvcpus + p->nsenders;
@@ -54,8 +62,6 @@ static void check_plan_invariants(const struct placement_plan *p, const int *cpu
 		load[i % ncpus]++;
 		vload[i % ncpus]++;
 	}
-	for (unsigned i = p->nvcpus; i < KS_MAX_VCPUS; i++)
-		assert_int_equal(p->vcpu_cpu[i], -1);
 	for (unsigned i = 0; i < p->nsenders; i++)
 		load[slot_of(cpus, ncpus, p->sender_cpu[i])]++;
 	for (unsigned i = p->nsenders; i < KS_MAX_SENDERS; i++)
@@ -89,112 +95,116 @@ static void test_assign_invariants(void **state)
 {
 	static const unsigned sizes[] = { 1, 2, 4, 8 };
 	static const enum placement_policy binding[] = { PLACEMENT_COMPACT, PLACEMENT_SCATTER };
-	struct placement_plan plan;
+	struct placement_plan plan = { 0 };
 
 	(void)state;
 	for (unsigned s = 0; s < KS_ARRAY_SIZE(sizes); s++)
 		for (unsigned b = 0; b < KS_ARRAY_SIZE(binding); b++)
 			for (unsigned v = 0; v <= 12; v++)
 				for (unsigned n = 0; n <= 10; n++) {
-					assert_int_equal(placement__assign(some_cpus, sizes[s], binding[b],
+					assert_int_equal(plan_assign(some_cpus, sizes[s], binding[b],
 									   v, n, &plan), 0);
 					assert_int_equal(plan.policy, binding[b]);
 					check_plan_invariants(&plan, some_cpus, sizes[s]);
 				}
+	placement__release(&plan);
 }
 
 static void test_assign_senders_avoid_vcpus(void **state)
 {
-	struct placement_plan plan;
+	struct placement_plan plan = { 0 };
 
 	(void)state;
 	/* The development machine's default: one vCPU, one sender, two CPUs. */
-	assert_int_equal(placement__assign((int[]){ 0, 1 }, 2, PLACEMENT_COMPACT, 1, 1, &plan), 0);
+	assert_int_equal(plan_assign((int[]){ 0, 1 }, 2, PLACEMENT_COMPACT, 1, 1, &plan), 0);
 	assert_int_equal(plan.vcpu_cpu[0], 0);
 	assert_int_equal(plan.sender_cpu[0], 1);
 	assert_false(plan.overcommit);
 	assert_int_equal(plan.max_threads_per_cpu, 1);
 
 	/* 2 vCPUs, 4 senders on 4 CPUs: senders double up on their own CPUs. */
-	assert_int_equal(placement__assign(some_cpus, 4, PLACEMENT_COMPACT, 2, 4, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 4, PLACEMENT_COMPACT, 2, 4, &plan), 0);
 	assert_cpus_equal(plan.vcpu_cpu, (int[]){ 12, 3 }, 2);
 	assert_cpus_equal(plan.sender_cpu, (int[]){ 40, 7, 40, 7 }, 4);
 	assert_true(plan.overcommit);
 	assert_int_equal(plan.max_threads_per_cpu, 2);
 
 	/* 1 vCPU, 3 senders on 2 CPUs: balance wins once the free CPU holds two. */
-	assert_int_equal(placement__assign(some_cpus, 2, PLACEMENT_COMPACT, 1, 3, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 2, PLACEMENT_COMPACT, 1, 3, &plan), 0);
 	assert_cpus_equal(plan.sender_cpu, (int[]){ 3, 3, 12 }, 3);
 	assert_int_equal(plan.max_threads_per_cpu, 2);
+	placement__release(&plan);
 }
 
 static void test_assign_wraps_around(void **state)
 {
-	struct placement_plan plan;
+	struct placement_plan plan = { 0 };
 
 	(void)state;
-	assert_int_equal(placement__assign(some_cpus, 1, PLACEMENT_COMPACT, 1, 1, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 1, PLACEMENT_COMPACT, 1, 1, &plan), 0);
 	assert_int_equal(plan.vcpu_cpu[0], 12);
 	assert_int_equal(plan.sender_cpu[0], 12);
 	assert_true(plan.overcommit);
 	assert_int_equal(plan.max_threads_per_cpu, 2);
 
 	/* The sender has to share; it takes the CPU after the last vCPU's. */
-	assert_int_equal(placement__assign(some_cpus, 2, PLACEMENT_COMPACT, 2, 1, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 2, PLACEMENT_COMPACT, 2, 1, &plan), 0);
 	assert_int_equal(plan.sender_cpu[0], 12);
 	assert_true(plan.overcommit);
 
-	assert_int_equal(placement__assign(some_cpus, 8, PLACEMENT_SCATTER, 16, 0, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 8, PLACEMENT_SCATTER, 16, 0, &plan), 0);
 	for (unsigned i = 0; i < 16; i++)
 		assert_int_equal(plan.vcpu_cpu[i], some_cpus[i % 8]);
 	assert_true(plan.overcommit);
 	assert_int_equal(plan.max_threads_per_cpu, 2);
 
 	/* 9 vCPUs leave CPU 0 doubled, so senders continue from slot 1. */
-	assert_int_equal(placement__assign(some_cpus, 8, PLACEMENT_COMPACT, 9, 3, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 8, PLACEMENT_COMPACT, 9, 3, &plan), 0);
 	assert_cpus_equal(plan.sender_cpu, (int[]){ 3, 40, 7 }, 3);
 	assert_int_equal(plan.max_threads_per_cpu, 2);
+	placement__release(&plan);
 }
 
 static void test_assign_none_and_errors(void **state)
 {
-	struct placement_plan plan;
+	struct placement_plan plan = { 0 };
 
 	(void)state;
-	assert_int_equal(placement__assign(some_cpus, 2, PLACEMENT_NONE, 2, 1, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 2, PLACEMENT_NONE, 2, 1, &plan), 0);
 	assert_int_equal(plan.vcpu_cpu[0], -1);
 	assert_int_equal(plan.vcpu_cpu[1], -1);
 	assert_int_equal(plan.sender_cpu[0], -1);
 	assert_true(plan.overcommit);
 	assert_int_equal(plan.max_threads_per_cpu, 2);
 
-	assert_int_equal(placement__assign(some_cpus, 8, PLACEMENT_NONE, 4, 4, &plan), 0);
+	assert_int_equal(plan_assign(some_cpus, 8, PLACEMENT_NONE, 4, 4, &plan), 0);
 	assert_false(plan.overcommit);
 	assert_int_equal(plan.max_threads_per_cpu, 1);
 
-	assert_int_equal(placement__assign(NULL, 0, PLACEMENT_NONE, 4, 4, &plan), 0);
+	assert_int_equal(plan_assign(NULL, 0, PLACEMENT_NONE, 4, 4, &plan), 0);
 	assert_false(plan.overcommit);
 
-	assert_int_equal(placement__assign(NULL, 0, PLACEMENT_COMPACT, 1, 1, &plan), -1);
-	assert_int_equal(placement__assign(NULL, 0, PLACEMENT_SCATTER, 1, 0, &plan), -1);
-	assert_int_equal(placement__assign(some_cpus, 8, PLACEMENT_COMPACT, KS_MAX_VCPUS + 1, 0, &plan), -1);
-	assert_int_equal(placement__assign(some_cpus, 8, PLACEMENT_COMPACT, 1, KS_MAX_SENDERS + 1, &plan), -1);
-	assert_int_equal(placement__assign(some_cpus, 8, PLACEMENT_COMPACT, KS_MAX_VCPUS, KS_MAX_SENDERS, &plan), 0);
+	assert_int_equal(plan_assign(NULL, 0, PLACEMENT_COMPACT, 1, 1, &plan), -1);
+	assert_int_equal(plan_assign(NULL, 0, PLACEMENT_SCATTER, 1, 0, &plan), -1);
+	assert_int_equal(plan_assign(some_cpus, 8, PLACEMENT_COMPACT, KS_MAX_VCPUS + 1, 0, &plan), -1);
+	assert_int_equal(plan_assign(some_cpus, 8, PLACEMENT_COMPACT, 1, KS_MAX_SENDERS + 1, &plan), -1);
+	assert_int_equal(plan_assign(some_cpus, 8, PLACEMENT_COMPACT, KS_MAX_VCPUS, KS_MAX_SENDERS, &plan), 0);
 	assert_int_equal(plan.max_threads_per_cpu, (KS_MAX_VCPUS + KS_MAX_SENDERS) / 8);
 
 	/* Sharing is counted per OS CPU, so a CPU listed twice still shows. */
-	assert_int_equal(placement__assign((int[]){ 4, 4 }, 2, PLACEMENT_COMPACT, 2, 0, &plan), 0);
+	assert_int_equal(plan_assign((int[]){ 4, 4 }, 2, PLACEMENT_COMPACT, 2, 0, &plan), 0);
 	assert_true(plan.overcommit);
 	assert_int_equal(plan.max_threads_per_cpu, 2);
+	placement__release(&plan);
 }
 
 static void test_placement_json(void **state)
 {
-	struct placement_plan plan;
+	struct placement_plan plan = { 0 };
 	json_t *j;
 
 	(void)state;
-	assert_int_equal(placement__assign((int[]){ 0, 1 }, 2, PLACEMENT_SCATTER, 1, 2, &plan), 0);
+	assert_int_equal(plan_assign((int[]){ 0, 1 }, 2, PLACEMENT_SCATTER, 1, 2, &plan), 0);
 	j = placement__to_json(&plan);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "policy")), "scatter");
@@ -203,6 +213,7 @@ static void test_placement_json(void **state)
 	assert_true(json_is_true(json_object_get(j, "overcommit")));
 	assert_int_equal(json_integer_value(json_object_get(j, "max_threads_per_cpu")), 2);
 	json_decref(j);
+	placement__release(&plan);
 }
 
 static void test_placement_parse(void **state)
@@ -645,28 +656,29 @@ static void test_node_memory_fallbacks(void **state)
 static void senders_move_off_their_targets(void **state)
 {
 	static const int cpus[] = { 0, 1 };
-	struct placement_plan plan;
+	struct placement_plan plan = { 0 };
 
 	(void)state;
-	assert_int_equal(placement__assign(cpus, 2, PLACEMENT_COMPACT, 2, 1, &plan), 0);
+	assert_int_equal(plan_assign(cpus, 2, PLACEMENT_COMPACT, 2, 1, &plan), 0);
 	placement__keep_senders_off_targets(&plan, cpus, 2);
 	assert_int_not_equal(plan.sender_cpu[0], plan.vcpu_cpu[0]);
 	assert_int_equal(plan.sender_cpu[0], 1);
 
 	/* Every sender of a one-to-one storm ends up off its own target's CPU. */
 	static const int four[] = { 0, 1, 2, 3 };
-	assert_int_equal(placement__assign(four, 4, PLACEMENT_COMPACT, 4, 4, &plan), 0);
+	assert_int_equal(plan_assign(four, 4, PLACEMENT_COMPACT, 4, 4, &plan), 0);
 	placement__keep_senders_off_targets(&plan, four, 4);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_not_equal(plan.sender_cpu[i], plan.vcpu_cpu[i % 4]);
 
 	/* Nothing to move to with one CPU, and nothing is bound with none. */
-	assert_int_equal(placement__assign(cpus, 1, PLACEMENT_COMPACT, 1, 1, &plan), 0);
+	assert_int_equal(plan_assign(cpus, 1, PLACEMENT_COMPACT, 1, 1, &plan), 0);
 	placement__keep_senders_off_targets(&plan, cpus, 1);
 	assert_int_equal(plan.sender_cpu[0], 0);
-	assert_int_equal(placement__assign(cpus, 2, PLACEMENT_NONE, 2, 1, &plan), 0);
+	assert_int_equal(plan_assign(cpus, 2, PLACEMENT_NONE, 2, 1, &plan), 0);
 	placement__keep_senders_off_targets(&plan, cpus, 2);
 	assert_int_equal(plan.sender_cpu[0], -1);
+	placement__release(&plan);
 }
 
 int main(void)

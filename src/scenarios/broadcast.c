@@ -47,7 +47,8 @@ static bool broadcast__timed(struct broadcast *b, enum bcast_kind k)
 	if (k == BCAST_SET_CLOCK)
 		ret = vm_ioctl(vm, KVM_SET_CLOCK, &b->clock) < 0 ? -1 : 0;
 	else
-		ret = vm__set_memslot_flags(vm, b->slot, BROADCAST_SLOT_GPA, b->slot_mem, BROADCAST_SLOT_SIZE,
+		ret = vm__set_memslot_flags(vm, b->slot, BROADCAST_SLOT_GPA(vm->nvcpus), b->slot_mem,
+					    BROADCAST_SLOT_SIZE,
 					    k == BCAST_MEMSLOT_ON ? KVM_MEM_LOG_DIRTY_PAGES : 0);
 	if (ret < 0) {
 		ks_format(b->error, sizeof(b->error), "%s failed (see the message above)", kind_ioctls[k]);
@@ -190,7 +191,7 @@ static void broadcast__describe(struct scenario_run *run, json_t *params)
 				  "count", (json_int_t)cfg->count, "duration_s", cfg->duration_s,
 				  "ioctls", "KVM_SET_CLOCK",
 				  "KVM_SET_USER_MEMORY_REGION (KVM_MEM_LOG_DIRTY_PAGES)",
-				  "memslot_gpa", (json_int_t)BROADCAST_SLOT_GPA,
+				  "memslot_gpa", (json_int_t)BROADCAST_SLOT_GPA(run->ctx->vcpus),
 				  "memslot_size", (json_int_t)BROADCAST_SLOT_SIZE);
 
 	json_object_update(params, extra);
@@ -267,7 +268,7 @@ static void broadcast__teardown(struct scenario_run *run)
 	if (b->slot_mem)
 		munmap(b->slot_mem, BROADCAST_SLOT_SIZE);
 	if (b->pvclock)
-		munmap(b->pvclock, PVCLOCK_SIZE);
+		munmap(b->pvclock, b->pvclock_size);
 	for (int k = 0; k < BCAST_NKINDS; k++)
 		free(b->hist[k]);
 	free(b->verify_stats);
@@ -285,8 +286,8 @@ static bool broadcast__supported(const struct scenario_ctx *ctx, char *why, size
 
 static const struct scenario_param broadcast_params[] = {
 	{ "--target-state", "what the vCPUs do meanwhile: running, halted or mixed" },
-	{ "--vcpus", "vCPUs every broadcast reaches" },
-	{ "--sweep-vcpus", "run once per vCPU count, e.g. 1,2,4,8, and tabulate p50/p99" },
+	{ "--vcpus", "vCPUs every broadcast reaches, up to KVM's KVM_CAP_MAX_VCPUS; --sweep "
+		     "vcpus=1,2,4,8 tabulates p50/p99 against the count" },
 	{ "--count", "rounds of KVM_SET_CLOCK + dirty-log on/off" },
 	{ "--lost-after", "ms a vCPU has to show it handled the last round" },
 	{ NULL, NULL },
@@ -298,8 +299,8 @@ const struct scenario scenario_broadcast = {
 	.latency = "one KVM_SET_CLOCK ioctl (memslot changes in details)",
 	.measures = MEASURES_IOCTL,
 	.params = broadcast_params,
-	.options = KS_OPT_VCPUS | KS_OPT_TARGET | KS_OPT_SWEEP_VCPUS | KS_OPT_LOST_AFTER,
-	.flags = SCENARIO_VM | SCENARIO_SWEEP_VCPUS,
+	.options = KS_OPT_VCPUS | KS_OPT_TARGET | KS_OPT_LOST_AFTER,
+	.flags = SCENARIO_VM,
 	.no_path_why = "KVM_SET_CLOCK and the memslot change make a request of every vCPU inside "
 		       "one ioctl, which kicks those in guest mode and waits for them; its duration "
 		       "is the measurement, and no single kick's path is. Clock-update and TLB-flush "

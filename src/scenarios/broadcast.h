@@ -12,16 +12,23 @@
 
 #include "../driver.h"
 
-/* Far above the mailboxes (MB_GPA(KS_MAX_VCPUS) is 24 MiB), never touched by the guest. */
-#define BROADCAST_SLOT_GPA	0x20000000ull
+/*
+ * Above the mailboxes, which the guest never touches (KVM writes the
+ * pvclock pages itself): at 512 MiB, as reports record it, unless the
+ * mailboxes of this many vCPUs (more than 3968) reach that far.
+ */
+#define BROADCAST_SLOT_BASE	0x20000000ull
 #define BROADCAST_SLOT_SIZE	0x200000ull
-#define PVCLOCK_GPA		(BROADCAST_SLOT_GPA + BROADCAST_SLOT_SIZE)
-#define PVCLOCK_SIZE		0x2000ull	/* 32 bytes for each of KS_MAX_VCPUS */
+#define BROADCAST_SLOT_GPA(nvcpus) \
+	(MB_GPA((uint64_t)(nvcpus)) <= BROADCAST_SLOT_BASE ? BROADCAST_SLOT_BASE : \
+	 (MB_GPA((uint64_t)(nvcpus)) + BROADCAST_SLOT_SIZE - 1) & ~(BROADCAST_SLOT_SIZE - 1))
+#define PVCLOCK_GPA(nvcpus)	(BROADCAST_SLOT_GPA(nvcpus) + BROADCAST_SLOT_SIZE)
+/* One struct pvclock_time per vCPU, in whole pages. */
+#define PVCLOCK_SIZE(nvcpus)	(((uint64_t)(nvcpus) * sizeof(struct pvclock_time) + 0xfffu) & ~0xfffull)
 #define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
 #define PVCLOCK_ENABLE		1ull
 /* Its request stub counts the interrupt in MB_IRQ_COUNT; no storm uses the last slot here. */
 #define WAKE_VECTOR		REQ_VECTOR(MB_NSLOTS - 1)
-#define MSI_ADDRESS(apic_id)	(0xfee00000u | ((apic_id) << 12))
 #define SETUP_TIMEOUT_MS	5000
 
 /* struct pvclock_vcpu_time_info, arch/x86/include/asm/pvclock-abi.h. */
@@ -36,7 +43,7 @@ struct pvclock_time {
 	uint8_t pad[2];
 };
 _Static_assert(sizeof(struct pvclock_time) == 32, "pvclock ABI");
-_Static_assert(KS_MAX_VCPUS * sizeof(struct pvclock_time) <= PVCLOCK_SIZE, "pvclock area");
+_Static_assert(MB_GPA(3968) <= BROADCAST_SLOT_BASE, "reports' memslot_gpa up to 3968 vCPUs");
 
 enum bcast_kind { BCAST_SET_CLOCK, BCAST_MEMSLOT_ON, BCAST_MEMSLOT_OFF, BCAST_NKINDS };
 
@@ -61,6 +68,7 @@ struct broadcast {
 	void *slot_mem;
 	unsigned slot;
 	struct pvclock_time *pvclock;
+	size_t pvclock_size;
 	bool pvclock_on;
 	char pvclock_why[160];
 	int cpu, bind_error;

@@ -38,8 +38,9 @@ static bool pvclock__read(const struct pvclock_time *pv, uint32_t *version, uint
 
 static int broadcast__send_wake(struct broadcast *b, struct vcpu *v)
 {
-	struct kvm_msi msi = { .address_lo = MSI_ADDRESS(v->id), .data = WAKE_VECTOR };
+	struct kvm_msi msi = { 0 };
 
+	interrupts__msi_route(v->id, WAKE_VECTOR, &msi.address_lo, &msi.address_hi, &msi.data);
 	return vm_ioctl(&b->e->vm, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
 }
 
@@ -117,17 +118,14 @@ static int broadcast__enable_pvclock(struct broadcast *b, struct scenario_result
 		struct kvm_msr_entry entry;
 	} msrs = { .head.nmsrs = 1, .entry.index = MSR_KVM_SYSTEM_TIME_NEW };
 
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		if (vcpu__stop(&vm->vcpus[i], SETUP_TIMEOUT_MS) < 0) {
-			ks_format(res->error, sizeof(res->error),
-				  "vcpu %u did not stop within %u ms to have kvmclock enabled", i,
-				  SETUP_TIMEOUT_MS);
-			return -1;
-		}
+	if (vcpu__stop_all(vm->vcpus, vm->nvcpus, SETUP_TIMEOUT_MS) < 0) {
+		ks_format(res->error, sizeof(res->error), "a vCPU did not stop within %u ms to have "
+			  "kvmclock enabled (%s)", SETUP_TIMEOUT_MS, ks_last_error());
+		return -1;
 	}
 	b->pvclock_on = true;
 	for (unsigned i = 0; i < vm->nvcpus && b->pvclock_on; i++) {
-		msrs.entry.data = (PVCLOCK_GPA + i * sizeof(struct pvclock_time)) | PVCLOCK_ENABLE;
+		msrs.entry.data = (PVCLOCK_GPA(vm->nvcpus) + i * sizeof(struct pvclock_time)) | PVCLOCK_ENABLE;
 		if (kvm__ioctl_raw(vm->vcpus[i].fd, KVM_SET_MSRS, &msrs) != 1) {
 			ks_format(b->pvclock_why, sizeof(b->pvclock_why),
 				  "unverified: KVM refused MSR_KVM_SYSTEM_TIME_NEW on vcpu %u", i);
@@ -150,13 +148,15 @@ int broadcast_ack__prepare(struct broadcast *b, struct scenario_result *res)
 	struct vm *vm = &b->e->vm;
 
 	b->slot_mem = map_guest_memory(BROADCAST_SLOT_SIZE);
-	b->pvclock = map_guest_memory(PVCLOCK_SIZE);
+	b->pvclock_size = PVCLOCK_SIZE(vm->nvcpus);
+	b->pvclock = map_guest_memory(b->pvclock_size);
 	if (!b->slot_mem || !b->pvclock) {
 		ks_format(res->error, sizeof(res->error), "cannot map guest memory: %s", strerror(errno));
 		return -1;
 	}
-	if (vm__add_memslot(vm, BROADCAST_SLOT_GPA, b->slot_mem, BROADCAST_SLOT_SIZE, 0, &b->slot) < 0 ||
-	    vm__add_memslot(vm, PVCLOCK_GPA, b->pvclock, PVCLOCK_SIZE, 0, NULL) < 0) {
+	if (vm__add_memslot(vm, BROADCAST_SLOT_GPA(vm->nvcpus), b->slot_mem, BROADCAST_SLOT_SIZE, 0,
+			    &b->slot) < 0 ||
+	    vm__add_memslot(vm, PVCLOCK_GPA(vm->nvcpus), b->pvclock, b->pvclock_size, 0, NULL) < 0) {
 		ks_format(res->error, sizeof(res->error), "cannot add the broadcast memslots");
 		return -1;
 	}

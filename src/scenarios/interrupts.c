@@ -16,8 +16,9 @@ _Static_assert(KS_MAX_SENDERS <= MB_NSLOTS, "one mailbox slot per sender");
 void interrupts__msi_route(unsigned apic_id, unsigned vector, uint32_t *address_lo,
 			   uint32_t *address_hi, uint32_t *data)
 {
-	*address_lo = MSI_ADDRESS_BASE | (apic_id << MSI_DEST_SHIFT);
-	*address_hi = 0;
+	*address_lo = MSI_ADDRESS_BASE | ((apic_id & 0xffu) << MSI_DEST_SHIFT);
+	/* Bits 31:8 of an ID above 255, where the VM takes 32-bit x2APIC IDs (vm.c). */
+	*address_hi = apic_id & 0xffffff00u;
 	*data = vector;
 }
 

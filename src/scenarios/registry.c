@@ -26,6 +26,22 @@ const struct scenario *scenario__find(const char *name)
 	return NULL;
 }
 
+unsigned scenario__options(const struct scenario *sc)
+{
+	return sc->options | (sc->flags & SCENARIO_VM ? SCENARIO_VM_OPTIONS : 0u) |
+	       (sc->flags & SCENARIO_TRACEABLE ? KS_OPT_TRACE : 0u);
+}
+
+const struct scenario_param scenario__vm_params[] = {
+	{ "--halt-poll-ns", "the VM's halt-polling limit (KVM_CAP_HALT_POLL); default the kvm module's" },
+	{ NULL, NULL },
+};
+
+const struct scenario_param scenario__trace_params[] = {
+	{ "--trace", "where each kick's time goes, from kernel tracepoints (and --trace-threshold)" },
+	{ NULL, NULL },
+};
+
 const char *scenario__name(const struct scenario *s)
 {
 	return s->name;
@@ -52,11 +68,6 @@ const char *scenario__measures_name(enum scenario_measures m)
 	};
 
 	return names[m];
-}
-
-unsigned scenario__options(const struct scenario *s)
-{
-	return s->options | (s->flags & SCENARIO_TRACEABLE ? KS_OPT_TRACE : 0);
 }
 
 /* "signal, ipi": the scenarios an option shapes. */

@@ -7,7 +7,7 @@ out=$KS_TMP/never.json
 
 ks_refused "zero vCPUs" "'0'" run --vcpus 0 --output "$out"
 ks_refused "negative vCPUs" "'-1'" run --vcpus -1 --output "$out"
-ks_refused "too many vCPUs for the option" "1-256" run --vcpus 100000 --output "$out"
+ks_refused "too many vCPUs for the layout" "1-4096" run --vcpus 100000 --output "$out"
 ks_refused "garbage count" "'12abc'" run --count 12abc --output "$out"
 ks_refused "zero count" "'0'" run --count 0 --output "$out"
 ks_refused "zero senders" "1-64" run --senders 0 --output "$out"
@@ -35,11 +35,14 @@ if [ -r /dev/kvm ]; then
 	ks_refused "too few vCPUs for ipi" "allowed: 2-64" run --scenario ipi --vcpus 1 \
 		--output "$out"
 	kvm_max=$("$KICKSTORM" info --json | jq -r '.kvm.max_vcpus // 0')
-	if [ "$kvm_max" -gt 0 ] && [ "$kvm_max" -lt 256 ]; then
-		ks_refused "more vCPUs than KVM allows" "allowed: 1-$kvm_max" run \
+	if [ "$kvm_max" -gt 0 ] && [ "$kvm_max" -lt 4096 ]; then
+		ks_refused "more vCPUs than KVM allows" "allowed: 1-$kvm_max, KVM_CAP_MAX_VCPUS" run \
 			--vcpus $((kvm_max + 1)) --output "$out"
+		ks_refused "a sweep point beyond KVM's limit is named" \
+			"--sweep vcpus point $((kvm_max + 1)): more vCPUs than this host's KVM allows" \
+			run --scenario broadcast --sweep vcpus=1,$((kvm_max + 1)) --output "$out"
 	else
-		echo "# KVM here allows $kvm_max vCPUs, more than --vcpus accepts (256): its own limit is checked above"
+		echo "# KVM here allows $kvm_max vCPUs, as many as the layout holds (4096): its own limit is checked above"
 	fi
 fi
 

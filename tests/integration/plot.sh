@@ -88,8 +88,11 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		rendered "$KS_TMP/real.svg" "real run"
 		ks_check "real run: the broadcast sweep is a curve over 3 counts" \
 			grep -qE 'class="sweep p50"[^>]* points="[0-9.]+,[0-9.]+( [0-9.]+,[0-9.]+){2}"' "$KS_TMP/real.svg"
-		ks_check "real run: spectrum lines for signal and each broadcast count" \
-			test "$(count 'class="spectrum"' "$KS_TMP/real.svg")" -eq 4
+		# --sweep-vcpus is --sweep vcpus=: it sweeps signal as well as broadcast.
+		ks_check "real run: spectrum lines for each count of signal and of broadcast" \
+			test "$(count 'class="spectrum"' "$KS_TMP/real.svg")" -eq 6
+		ks_check "real run: a sweep curve for each of the two scenarios" \
+			test "$(grep -cE 'class="sweep p50"' "$KS_TMP/real.svg")" -eq 2
 	else
 		ks_fail "kickstorm run made no report (exit $status): $(head -c 400 "$KS_TMP/run.err")"
 	fi

@@ -52,7 +52,8 @@ for f in files:
 
 # Code that never touches KVM: the report, compare and the outputs.
 cflags = sys.argv[2:]
-for name in ('config.h', 'report.c', 'compare.c', 'report_load.c', 'table.c', 'cmd_compare.c',
+for name in ('config.h', 'report.c', 'compare.c', 'compare_reconcile.c', 'report_load.c', 'report_sweep.c',
+             'table.c', 'cmd_compare.c',
              'cmd_show.c', 'cmd_plot.c'):
     path = os.path.join(src, 'src', name)
     if not os.path.exists(path):

@@ -5,6 +5,7 @@
 #include "driver.h"
 #include "floor_ratio.h"
 #include "hist_text.h"
+#include "progress.h"
 #include "host_env.h"
 #include "report.h"
 #include "report_file.h"
@@ -24,20 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool progress_enabled;
-
-static void print_progress(const char *scenario, uint64_t done, uint64_t total, double elapsed)
-{
-	if (!progress_enabled)
-		return;
-	if (total)
-		fprintf(stderr, "\r[%s] %llu/%llu kicks, %.1f s   ", scenario,
-			(unsigned long long)done, (unsigned long long)total, elapsed);
-	else
-		fprintf(stderr, "\r[%s] %llu kicks, %.1f s   ", scenario,
-			(unsigned long long)done, elapsed);
-}
-
 struct run_state {
 	struct ks_config cfg;
 	struct host_env env;
@@ -55,7 +42,7 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 
 	if (host_env__context(&rs->env, &rs->cfg, nvcpus, terminate__flag(), &ctx) < 0)
 		return -1;
-	ctx.progress = print_progress;
+	ctx.progress = progress__update;
 	ctx.tracer = &rs->tracer;
 	scenario_result__init(&res, sc);
 	if (sc->supported && !sc->supported(&ctx, why, sizeof(why))) {
@@ -66,8 +53,7 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 		if (res.error[0])
 			rs->failed++;
 	}
-	if (progress_enabled)
-		fputc('\n', stderr);
+	progress__entry_done();
 	rs->lost += res.tally.outcome[LEDGER_LOST] + res.kicks.window.lost;
 	report__add(&rs->report, &res, &rs->env.clock);
 	scenario_result__release(&res);
@@ -163,8 +149,10 @@ static bool run__sweeps(const struct run_state *rs, const struct scenario *sc)
 }
 
 /* One pass over the scenario list; false once interrupted. */
-static bool run__pass(struct run_state *rs)
+static bool run__pass(struct run_state *rs, unsigned rep)
 {
+	const struct sweep_param_info *swept = sweep_spec__info(rs->cfg.sweep.param);
+
 	for (unsigned i = 0; i < rs->cfg.nscenarios; i++) {
 		const struct scenario *sc = rs->cfg.scenarios[i];
 		unsigned points = run__sweeps(rs, sc) ? rs->cfg.sweep.n : 0;
@@ -172,14 +160,19 @@ static bool run__pass(struct run_state *rs)
 		if (!points) {
 			if (terminate__requested())
 				return false;
+			progress__entry(rep, NULL, 0, 0);
 			run__scenario(rs, sc, rs->cfg.vcpus);
 			continue;
 		}
 		for (unsigned k = 0; k < points; k++) {
 			struct ks_config base = rs->cfg;
+			char point[64];
 
 			if (terminate__requested())
 				return false;
+			snprintf(point, sizeof(point), "%s=%llu", swept->name,
+				 (unsigned long long)base.sweep.points[k]);
+			progress__entry(rep, point, k, points);
 			/* The point's configuration stands in for the run's while the point runs. */
 			sweep_spec__apply(&base, k, &rs->cfg);
 			run__scenario(rs, sc, rs->cfg.vcpus);
@@ -192,7 +185,7 @@ static bool run__pass(struct run_state *rs)
 static void run__all(struct run_state *rs)
 {
 	for (unsigned rep = 0; rep < rs->cfg.repeat; rep++)
-		if (!run__pass(rs))
+		if (!run__pass(rs, rep))
 			break;
 	floor_ratio__annotate(rs->report.scenarios);
 	report_sweep__annotate(rs->report.root);
@@ -255,7 +248,7 @@ int cmd_run(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? KS_EXIT_OK : ret;
 	ks_quiet = rs.cfg.quiet;
-	progress_enabled = !rs.cfg.quiet && isatty(STDERR_FILENO);
+	progress__start(&rs.cfg, !rs.cfg.quiet && isatty(STDERR_FILENO));
 	output = rs.cfg.output ? rs.cfg.output : KS_DEFAULT_OUTPUT;
 	if (report_file__check(output, why, sizeof(why)) < 0) {
 		fprintf(stderr, "kickstorm run: --output: %s\n", why);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 int ks_quiet;
+void (*ks_before_stderr)(void);
 
 /* The calling thread's latest error, for a report entry that must say why. */
 static _Thread_local char last_error[1280];
@@ -26,6 +27,8 @@ static void vreport(int errnum, const char *fmt, va_list ap)
 		snprintf(last_error, sizeof(last_error), "%s: %s", msg, strerror(errnum));
 	else
 		snprintf(last_error, sizeof(last_error), "%s", msg);
+	if (ks_before_stderr)
+		ks_before_stderr();
 	fprintf(stderr, "kickstorm: %s\n", last_error);
 }
 
@@ -53,6 +56,8 @@ void ks_note(const char *fmt, ...)
 
 	if (ks_quiet)
 		return;
+	if (ks_before_stderr)
+		ks_before_stderr();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

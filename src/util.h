@@ -37,6 +37,8 @@ const char *ks_last_error(void);
 /* Progress and notes on stderr, silenced by --quiet. */
 void ks_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int ks_quiet;
+/* Called before ks_error* and ks_note write: ends a progress line left open on stderr. */
+extern void (*ks_before_stderr)(void);
 
 /* Formats into a caller buffer; always NUL-terminates. */
 void ks_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

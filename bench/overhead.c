@@ -334,7 +334,7 @@ static void bench_sender_loop(const struct bench_opts *bo)
 
 	if (kvm_env__open(&env, bo) < 0)
 		goto out;
-	if (host_env__context(&env.host, &env.cfg, 1, &env.interrupted, &ctx) < 0) {
+	if (host_env__context(&env.host, &env.cfg, 1, env.cfg.senders, &env.interrupted, &ctx) < 0) {
 		printf("  skipped: no CPU to place threads on\n");
 		goto out;
 	}

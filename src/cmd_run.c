@@ -40,7 +40,9 @@ static int run__scenario(struct run_state *rs, const struct scenario *sc, unsign
 	struct scenario_result res;
 	char why[256] = "";
 
-	if (host_env__context(&rs->env, &rs->cfg, nvcpus, terminate__flag(), &ctx) < 0)
+	unsigned nsenders = sc->flags & SCENARIO_GUEST_SENDERS ? 0 : rs->cfg.senders;
+
+	if (host_env__context(&rs->env, &rs->cfg, nvcpus, nsenders, terminate__flag(), &ctx) < 0)
 		return -1;
 	ctx.progress = progress__update;
 	ctx.tracer = &rs->tracer;

@@ -69,14 +69,13 @@ void host_env__close(struct host_env *env)
 }
 
 int host_env__context(struct host_env *env, const struct ks_config *cfg, unsigned nvcpus,
-		      const atomic_bool *interrupted, struct scenario_ctx *ctx)
+		      unsigned nsenders, const atomic_bool *interrupted, struct scenario_ctx *ctx)
 {
 	*ctx = (struct scenario_ctx){
 		.cfg = cfg, .vcpus = nvcpus, .topo = env->topo, .host = &env->host,
 		.clock = &env->clock, .kvm_fd = env->kvm_fd, .interrupted = interrupted,
 	};
-	if (placement__assign(env->cpus, env->ncpus, cfg->placement, nvcpus, cfg->senders,
-			      &ctx->plan) < 0) {
+	if (placement__assign(env->cpus, env->ncpus, cfg->placement, nvcpus, nsenders, &ctx->plan) < 0) {
 		ks_error("no CPU to place threads on");
 		return -1;
 	}

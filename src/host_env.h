@@ -34,11 +34,11 @@ int host_env__open(struct host_env *env, const struct ks_config *cfg);
 void host_env__close(struct host_env *env);
 
 /*
- * A scenario's context: cfg at nvcpus vCPUs, its threads placed on env's
- * CPUs (senders kept off their targets' CPUs one-to-one). -1 when no CPU is
- * left to place them on.
+ * A scenario's context: cfg at nvcpus vCPUs and nsenders host threads of
+ * its own, placed on env's CPUs (senders kept off their targets' CPUs
+ * one-to-one). -1 when no CPU is left to place them on.
  */
 int host_env__context(struct host_env *env, const struct ks_config *cfg, unsigned nvcpus,
-		      const atomic_bool *interrupted, struct scenario_ctx *ctx);
+		      unsigned nsenders, const atomic_bool *interrupted, struct scenario_ctx *ctx);
 
 #endif

@@ -92,6 +92,7 @@ enum scenario_flags {
 	SCENARIO_HOST_OBSERVER = 1u << 2, /* the vCPU threads look at the requests, under --protocol */
 	SCENARIO_GUEST_TSC = 1u << 3,     /* the guest timestamps observations: TSC offsets must be known */
 	SCENARIO_TRACEABLE = 1u << 4,     /* --trace can follow its kicks (each served one is logged) */
+	SCENARIO_GUEST_SENDERS = 1u << 5, /* the guest raises its requests: no host thread needs a CPU */
 };
 
 /*

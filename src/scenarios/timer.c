@@ -345,7 +345,7 @@ const struct scenario scenario_timer = {
 	.params = timer_params,
 	.options = KS_OPT_VCPUS | KS_OPT_TARGET | KS_OPT_RATE | KS_OPT_GAP | KS_OPT_DEADLINE |
 		   KS_OPT_LOST_AFTER,
-	.flags = INTERRUPTS_FLAGS,
+	.flags = INTERRUPTS_FLAGS | SCENARIO_GUEST_SENDERS,
 	.state_size = sizeof(struct timer_run),
 	.supported = timer__supported,
 	.describe = timer__describe,

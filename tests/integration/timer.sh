@@ -80,6 +80,16 @@ ks_check "timer: --senders is named as not applying" \
 ks_check "timer: --ipi-via is named as shaping ipi only" \
 	grep -q -- '--ipi-via does not apply to the chosen scenarios and is ignored (it shapes: ipi)' "$KS_TMP/stderr"
 
+# No host thread sends timer or ipi requests: as many vCPUs as CPUs is not
+# overcommitted, and the report does not say it was.
+if [ "$(nproc)" -ge 2 ]; then
+	ks_run_status 0 "timer and ipi, 2 vCPUs on 2 CPUs" run --scenario timer,ipi --vcpus 2 --cpus 0,1 \
+		--count 50 "${common[@]}" --output "$KS_TMP/fit.json"
+	ks_check "... neither plan is overcommitted, and no note says so" ks_jq "$KS_TMP/fit.json" \
+		'[.scenarios[] | .placement.overcommit == false and
+		  ((.scheduling.note // "") | test("overcommitted") | not)] | all'
+fi
+
 ks_run_status 0 "list" list
 ks_check "list shows timer with its span and options" bash -c \
 	"sed -n '/^timer\$/,/^\$/p' '$KS_TMP/stdout' | grep -q tscdeadline_latency &&

@@ -25,8 +25,9 @@ for name in base.json kickstorm-report.json a.json b.json; do
 done
 
 ncpus=$(nproc)
-python3 "$KS_SRCDIR/tests/tools/doc_commands.py" "$KS_SRCDIR/README.md" "$KS_SRCDIR/man/kickstorm.1" \
-	>"$KS_TMP/commands"
+ks_check "every code line that runs kickstorm can be read" \
+	python3 "$KS_SRCDIR/tests/tools/doc_commands.py" "$KS_SRCDIR/README.md" "$KS_SRCDIR/man/kickstorm.1" \
+	-o "$KS_TMP/commands"
 ks_check "found the documented commands ($(wc -l <"$KS_TMP/commands"))" [ "$(wc -l <"$KS_TMP/commands")" -ge 30 ]
 
 while IFS=$'\t' read -r where line; do

@@ -4,15 +4,17 @@
 EXAMPLES show, one per line, as "SOURCE:LINE<TAB>ARGS" where ARGS are the
 words after the program name, shell-quoted.
 
-README: the lines of fenced code blocks (a leading "$ " prompt dropped) and
-inline code spans that start with kickstorm. Man page: the .Bd -literal
+README: the lines of fenced code blocks (in a block that shows a session,
+only the "$ " prompt lines, the prompt dropped) and inline code spans that
+start with kickstorm. Man page: the .Bd -literal
 blocks under .Sh EXAMPLES. A line is cut into commands at |, ;, & and &&;
 the commands that run kickstorm (kickstorm, ./kickstorm) are kept, with
 their redirections dropped and the loop variable of the man page's examples
 given its first value; synopses with placeholders (REPORT, [--json],
 FILE...) are left out.
 
-usage: doc_commands.py README.md man/kickstorm.1
+usage: doc_commands.py README.md man/kickstorm.1 [-o FILE]
+Exit 1, naming the line, when a line that runs kickstorm cannot be read.
 """
 import re
 import shlex
@@ -21,17 +23,31 @@ import sys
 PROGRAMS = ("kickstorm", "./kickstorm")
 # The man page's loops: for via in x2apic xapic pv; do ... $via ...
 LOOP = re.compile(r"^\s*for (\w+) in (\S+)")
+RUNS_KICKSTORM = re.compile(r"(^|[;&|(]\s*|\s)(\./)?kickstorm\s")
 PLACEHOLDER = re.compile(r"^(\[.*|[A-Z][A-Z.]*|.*\.\.\.)$")
 
 
 def readme_lines(path):
-    fenced = False
+    block = None
     for number, line in enumerate(open(path, encoding="utf-8"), 1):
         if line.startswith("```"):
-            fenced = not fenced
+            if block is None:
+                block = []
+                continue
+            # A block with "$ " prompts is a session: only its prompt lines are commands.
+            session = any(text.startswith("$ ") for _, text in block)
+            continued = False
+            for n, text in block:
+                if text.startswith("$ "):
+                    yield n, text[2:]
+                elif not session or continued:
+                    yield n, text
+                continued = text.rstrip().endswith("\\") and (continued or text.startswith("$ ")
+                                                               or not session)
+            block = None
             continue
-        if fenced:
-            yield number, line[2:] if line.startswith("$ ") else line
+        if block is not None:
+            block.append((number, line))
             continue
         for span in re.findall(r"`([^`]+)`", line):
             if span.split(" ", 1)[0] in PROGRAMS and " " in span:
@@ -86,6 +102,8 @@ def commands(text, loopvars):
 
 def main():
     readme, man = sys.argv[1], sys.argv[2]
+    if len(sys.argv) == 5 and sys.argv[3] == "-o":
+        sys.stdout = open(sys.argv[4], "w", encoding="utf-8")
     for source, lines in ((readme, readme_lines(readme)), (man, man_lines(man))):
         loopvars = {}
         for number, text in joined(lines):
@@ -93,7 +111,13 @@ def main():
             if loop:
                 loopvars[loop.group(1)] = loop.group(2)
                 continue
-            for words in commands(text, loopvars):
+            if not RUNS_KICKSTORM.search(text):
+                continue
+            try:
+                found = list(commands(text, loopvars))
+            except ValueError as e:
+                sys.exit("%s:%d: cannot read the command line: %s" % (source, number, e))
+            for words in found:
                 # Drop each redirection and the file it names.
                 args, skip = [], False
                 for w in words:

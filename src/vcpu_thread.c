@@ -243,5 +243,13 @@ int vcpu__wait_ready(struct vcpu *vcpu, unsigned timeout_ms)
 		}
 		nanosleep(&pause, NULL);
 	}
+	/*
+	 * The guest wrote ready from inside KVM_RUN, so the thread had
+	 * already published VCPU_RUNNING with release. Acquiring that store
+	 * makes what the thread set before it (tid, bind_error, ran_on)
+	 * visible to the caller by the memory model's rules, not only by a
+	 * causality through guest memory that no checker can see.
+	 */
+	(void)atomic_load_explicit(&vcpu->state, memory_order_acquire);
 	return 0;
 }

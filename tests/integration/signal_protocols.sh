@@ -35,31 +35,25 @@ ks_check "naive: report names the protocol" ks_jq "$report" \
 	'.scenarios[0].params.protocol == "naive" and .scenarios[0].params.race_window_ns == 20000'
 
 # The same window under the safe protocols: whatever kick lands in it makes
-# KVM_RUN return at once, on a loaded host too. The default loss window
+# KVM_RUN return at once, on a loaded host too (verdicts.sh adds two
+# senders, whose kicks reach the window in every run). The default loss window
 # (1 s, not counting time the vCPU thread waited for a CPU) keeps a busy
 # machine's delays from being counted as losses.
 for protocol in immediate-exit sigmask; do
 	report=$KS_TMP/$protocol.json
 	ks_run_status 0 "$protocol protocol with the same window exits 0" \
-		"${common[@]}" --count 5000 --protocol "$protocol" --output "$report"
+		"${common[@]}" --count 3000 --protocol "$protocol" --output "$report"
 	ks_check "$protocol: no kick lost, every one in the window honoured" ks_jq "$report" \
 		'.scenarios[0].kicks | .lost == 0 and .honoured <= .in_window'
 	ks_check "$protocol: where the threads ran freely, kicks landed in the window" ks_jq "$report" \
 		"($ran_freely | not) or .scenarios[0].kicks.in_window > 0"
 	ks_check "$protocol: lost == 0, nothing left unresolved" ks_jq "$report" \
-		'.scenarios[0].counts | .lost == 0 and .unresolved == 0 and .sent == 5000'
+		'.scenarios[0].counts | .lost == 0 and .unresolved == 0 and .sent == 3000'
 	ks_check "$protocol: one latency sample per served request" ks_jq "$report" \
 		'.scenarios[0] | .latency_ns.count == .counts.delivered + .counts.late + .counts.coalesced and
 		 .latency_ns.min > 0 and .latency_ns.p50 <= .latency_ns.p99 and .latency_ns.p99 <= .latency_ns.max'
 	ks_check "$protocol: report is complete" ks_jq "$report" \
 		'.interrupted == false and .scenarios[0].completed == true and .scenarios[0].error == null'
-	# Two open-loop senders kick regardless of each other's wake-ups: kicks land in the
-	# window whatever the load, and every one is honoured.
-	report=$KS_TMP/$protocol-two.json
-	ks_run_status 0 "$protocol with two open-loop senders exits 0" "${common[@]}" --rate 2000 \
-		--count 2000 --senders 2 --pattern all-to-all --vcpus 1 --protocol "$protocol" --output "$report"
-	ks_check "$protocol, two senders: kicks in the window, all honoured, none lost" ks_jq "$report" \
-		'.scenarios[0] | .kicks.in_window > 0 and .kicks.lost == 0 and .counts.lost == 0'
 done
 
 # A halted target woken by the signal: the path is a wakeup, with evidence.

@@ -21,7 +21,7 @@ calm='all(.scenarios[]; .scheduling.max_waited_ns < 50000000)'
 # keeps the run short. Exit 1 is the verdict for lost requests.
 race=$KS_TMP/race.json
 status=0
-"$KICKSTORM" run --scenario signal --protocol naive --sweep race-window=0,5000,20000 --count 2000 \
+"$KICKSTORM" run --scenario signal --protocol naive --sweep race-window=0,5000,20000 --count 1000 \
 	--lost-after 50 --deadline 50 --quiet -o "$race" >"$KS_TMP/race.out" 2>&1 || status=$?
 ks_check "naive sweep: exit $status is what its counts call for" ks_jq "$race" \
 	"([.scenarios[] | .counts.lost + .kicks.lost] | add > 0) == ($status == 1) and ($status < 2)"

@@ -14,7 +14,7 @@ served='[.scenarios[] | select(.latency_ns != null and .delivery.path != "not_ap
 
 # SIGSTOP for 0.4 s in the middle of a closed-loop storm with a 100 ms
 # deadline. A request in flight when the stop hits is observed after it:
-# late, not lost. Whether one is in flight is up to timing, so a few tries.
+# late, not lost. Whether one is in flight is up to timing, so up to 8 tries.
 sender_running() {
 	grep -qs '^ks-sender' /proc/"$1"/task/*/comm
 }
@@ -32,8 +32,8 @@ stop_run() {
 	wait "$pid" || status=$?
 	return "$status"
 }
-late_seen=false
-for try in 1 2 3 4 5; do
+late_seen=false free_seen=false
+for try in 1 2 3 4 5 6 7 8; do
 	report=$KS_TMP/stop-$try.json
 	if ! stop_run "$report"; then
 		ks_fail "a stopped run exits 0 (try $try)"
@@ -46,6 +46,7 @@ for try in 1 2 3 4 5; do
 	ks_check "stopped run $try: late requests waited past the deadline, and are explained" \
 		ks_jq "$report" '.scenarios[0] | .counts.late == 0 or
 		 (.latency_by_outcome_ns.late.min >= 100000000 and (.scheduling.note | test("stopped")))'
+	ks_jq "$report" '.scenarios[0].scheduling.max_waited_ns < 50000000' && free_seen=true
 	if ks_jq "$report" '.scenarios[0].counts.late >= 1'; then
 		late_seen=true
 		ks_check "stopped run: stderr says latencies include the stop" \
@@ -53,7 +54,15 @@ for try in 1 2 3 4 5; do
 		break
 	fi
 done
-ks_check "a request in flight across the stop came late, not lost" $late_seen
+# A request is in flight at the stop only if the stop falls between a kick
+# and the guest's answer: about one stop in two where the threads ran
+# freely. With a busy loop on every CPU the sender spends most of the storm
+# waiting for a CPU after the answer, and the stop nearly always finds it so.
+if $late_seen || $free_seen; then
+	ks_check "a request in flight across the stop came late, not lost" $late_seen
+else
+	echo "# every stopped run waited 50 ms or more for a CPU: no request was in flight at the stop"
+fi
 
 # Closed loop, naive protocol, 20 us window: kicks are spent, requests lost
 # after the loss window (short here: each lost request holds the loop for

@@ -18,19 +18,7 @@
 #include "hist_text.h"
 #include "histogram.h"
 #include "latency.h"
-#include "report_read.h"
-
-static json_t *load_fixture(const char *name)
-{
-	char path[1024], why[256];
-	json_t *root;
-
-	snprintf(path, sizeof(path), "%s/%s", KS_TEST_DATA, name);
-	root = report_read__load(path, why, sizeof(why));
-	if (!root)
-		fail_msg("%s: %s", path, why);
-	return root;
-}
+#include "report_fixture.h"
 
 /* A spread with a long tail, so percentiles fall in different bins. */
 static void fill(struct histogram *h, uint64_t seed, unsigned n)
@@ -92,7 +80,7 @@ static void stored_percentiles_are_taken_as_stored(void **state)
 /* In a real report (ns_per_unit != 1) the bins still lead to the stored values' bins. */
 static void fixture_bins_agree_with_stored_percentiles(void **state)
 {
-	json_t *root = load_fixture("report-v1.json"), *sc;
+	json_t *root = report_fixture__load("report-v1.json"), *sc;
 	static const struct { double pct; const char *key; } stored[] = {
 		{ 50, "p50" }, { 90, "p90" }, { 99, "p99" }, { 99.9, "p999" },
 	};
@@ -152,7 +140,7 @@ static void text_histogram_sums_to_the_count(void **state)
 
 	(void)state;
 	for (size_t f = 0; f < 3; f++) {
-		json_t *root = load_fixture(fixtures[f]), *sc;
+		json_t *root = report_fixture__load(fixtures[f]), *sc;
 		size_t i;
 
 		json_array_foreach(json_object_get(root, "scenarios"), i, sc) {

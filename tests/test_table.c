@@ -16,22 +16,11 @@
 
 #include "grid.h"
 #include "report_groups.h"
+#include "report_fixture.h"
 #include "report_read.h"
 #include "table.h"
 
 #define NONE ((size_t)-1)
-
-static json_t *load_fixture(const char *name)
-{
-	char path[1024], why[256];
-	json_t *root;
-
-	snprintf(path, sizeof(path), "%s/%s", KS_TEST_DATA, name);
-	root = report_read__load(path, why, sizeof(why));
-	if (!root)
-		fail_msg("%s: %s", path, why);
-	return root;
-}
 
 static struct grid *table_of(const json_t *root, const char *only)
 {
@@ -79,7 +68,7 @@ static char *print(const struct grid *t, enum grid_format f)
 
 static void v1_columns_and_cells(void **state)
 {
-	json_t *root = load_fixture("report-v1.json");
+	json_t *root = report_fixture__load("report-v1.json");
 	struct grid *t = table_of(root, NULL);
 	static const char *const heads[] = { "scenario", "rep", "target", "protocol", "sent", "deliv", "late",
 					     "coal", "lost", "unres", "p50 us", "p90 us", "p99 us",
@@ -108,7 +97,7 @@ static void v1_columns_and_cells(void **state)
 
 static void v2_columns_and_cells(void **state)
 {
-	json_t *root = load_fixture("report-v2.json");
+	json_t *root = report_fixture__load("report-v2.json");
 	struct grid *t = table_of(root, NULL);
 	char *text = print(t, GRID_TEXT);
 
@@ -137,7 +126,7 @@ static void v2_columns_and_cells(void **state)
 /* msi, floor and broadcast have no signal protocol: with signal filtered out the column goes. */
 static void no_protocol_column_without_a_protocol(void **state)
 {
-	json_t *root = load_fixture("report-v2.json");
+	json_t *root = report_fixture__load("report-v2.json");
 	struct grid *t = table_of(root, "msi,floor");
 
 	(void)state;
@@ -151,7 +140,7 @@ static void no_protocol_column_without_a_protocol(void **state)
 
 static void chosen_percentiles_become_columns(void **state)
 {
-	json_t *root = load_fixture("report-v1.json");
+	json_t *root = report_fixture__load("report-v1.json");
 	const json_t *lat = json_object_get(json_array_get(json_object_get(root, "scenarios"), 0), "latency_ns");
 	struct table_options o;
 	struct grid *t;
@@ -175,7 +164,7 @@ static void chosen_percentiles_become_columns(void **state)
 /* Every line's last column starts at the same offset: the widest cell sets the width. */
 static void columns_fit_large_values(void **state)
 {
-	json_t *root = load_fixture("report-v2.json");
+	json_t *root = report_fixture__load("report-v2.json");
 	json_t *sc = json_array_get(json_object_get(root, "scenarios"), 1);
 	json_t *lat = json_object_get(sc, "latency_ns");
 	char *text, *line, *save;
@@ -203,7 +192,7 @@ static void columns_fit_large_values(void **state)
 
 static void markdown_is_a_pipe_table(void **state)
 {
-	json_t *root = load_fixture("report-v2.json");
+	json_t *root = report_fixture__load("report-v2.json");
 	struct grid *t = table_of(root, "signal,ipi");
 	char *text = print(t, GRID_MARKDOWN), *line, *save;
 	unsigned rows = 0;
@@ -230,7 +219,7 @@ static void markdown_is_a_pipe_table(void **state)
 
 static void a_vcpu_sweep_gets_a_sweep_table(void **state)
 {
-	json_t *root = load_fixture("report-sweep.json");
+	json_t *root = report_fixture__load("report-sweep.json");
 	struct table_options o;
 	struct grid **sw;
 	size_t n;
@@ -249,7 +238,7 @@ static void a_vcpu_sweep_gets_a_sweep_table(void **state)
 	free(sw);
 	json_decref(root);
 
-	root = load_fixture("report-v1.json");
+	root = report_fixture__load("report-v1.json");
 	sw = table__sweeps(root, &o, &n);
 	assert_int_equal(n, 0);
 	assert_null(sw);
@@ -348,7 +337,7 @@ static void cpu_per_request_beside_the_latency(void **state)
 	json_decref(root);
 
 	/* Reports without kvm_stats.halt_poll (v1, older v2) get no such column. */
-	root = load_fixture("report-v2.json");
+	root = report_fixture__load("report-v2.json");
 	t = table_of(root, NULL);
 	assert_true(grid__find(t, "cpu/req us") == NONE);
 	grid__free(t);

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "grid.h"
-#include "report_groups.h"
 #include "report_fixture.h"
+#include "report_groups.h"
 #include "report_read.h"
 #include "table.h"
 

@@ -339,7 +339,7 @@ static int parse_one(struct ks_config *cfg, int opt)
 	return ret ? KS_EXIT_USAGE : 0;
 }
 
-/* Does a point of a sweep of p take value v? (A swept option's own value is unused.) */
+/* Does a point of a sweep of p take value v? (config__check refuses a swept option given too.) */
 static bool sweep_has(const struct ks_config *cfg, enum sweep_param p, uint64_t v)
 {
 	for (unsigned k = 0; cfg->sweep.param == p && k < cfg->sweep.n; k++)
@@ -351,7 +351,14 @@ static bool sweep_has(const struct ks_config *cfg, enum sweep_param p, uint64_t 
 static int config__check(struct ks_config *cfg)
 {
 	enum sweep_param swept = cfg->sweep.param;
+	const struct sweep_param_info *sw = sweep_spec__info(swept);
 
+	/* The sweep sets its option at every point: a value given as well would go unused. */
+	if (sw && (cfg->given & sw->option)) {
+		fprintf(stderr, "kickstorm run: %s and --sweep %s=LIST both set %s (allowed: one of them)\n",
+			config__option_name(sw->option), sw->name, sw->name);
+		return KS_EXIT_USAGE;
+	}
 	/* A sweep of rate or burst checks the pair at each point (sweep_spec__check). */
 	if (cfg->burst > 1 && !cfg->rate_hz && swept != SWEEP_RATE && swept != SWEEP_BURST) {
 		fprintf(stderr, "kickstorm run: --burst %u needs an open-loop --rate above 0 "
@@ -462,6 +469,7 @@ void config__print_run_usage(FILE *out)
 	      "      --sweep PARAM=LIST   run the scenarios PARAM shapes once per point, e.g.\n"
 	      "                           race-window=0,5000,20000; PARAM: vcpus, senders, rate,\n"
 	      "                           burst, gap, race-window, deadline, lost-after, halt-poll-ns\n"
+	      "                           (not with that option itself)\n"
 	      "      --sweep-vcpus LIST   the same as --sweep vcpus=LIST\n"
 	      "      --repeat N           repeat every scenario N times (default 1)\n"
 	      "      --trace              where each kick's time goes, from kernel tracepoints\n"

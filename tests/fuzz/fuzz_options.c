@@ -4,20 +4,32 @@
  * Input: NUL-separated arguments after "run"; the first argument is also
  * fed to the CPU-list parser on its own.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "sweep_spec.h"
 
 #define MAX_ARGS 32
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Whatever it accepts runs within the documented ranges. */
+static bool config_in_range(const struct ks_config *c)
+{
+	return c->vcpus >= 1 && c->vcpus <= KS_MAX_VCPUS && c->senders >= 1 &&
+	       c->senders <= KS_MAX_SENDERS && c->nscenarios >= 1 && !(c->burst > 1 && !c->rate_hz) &&
+	       c->deadline_ms >= 1 && c->lost_after_ms >= c->deadline_ms && c->lost_after_ms <= 3600000 &&
+	       c->npercentiles <= LATENCY_MAX_PERCENTILES && c->format <= RUN_FORMAT_MARKDOWN;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ks_config cfg;
+	static struct ks_config cfg, point;
+	const struct sweep_param_info *swept;
 	char *copy = malloc(size + 1), *args[MAX_ARGS + 2] = { "run" };
 	int argc = 1, cpus[64];
 	unsigned n;
@@ -31,16 +43,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (argc > 1)
 		parse__cpu_list(args[1], cpus, 64, &n, 64);
 	config__defaults(&cfg);
-	int ret = config__parse_run(&cfg, argc, args);
-
-	/* Whatever it accepts must be within the documented ranges. */
-	if (ret == 0 && (cfg.vcpus < 1 || cfg.vcpus > KS_MAX_VCPUS || cfg.senders < 1 ||
-			 cfg.senders > KS_MAX_SENDERS || cfg.nscenarios < 1 ||
-			 (cfg.burst > 1 && !cfg.rate_hz) || cfg.deadline_ms < 1 ||
-			 cfg.lost_after_ms < cfg.deadline_ms || cfg.lost_after_ms > 3600000 ||
-			 cfg.npercentiles > LATENCY_MAX_PERCENTILES || cfg.format > RUN_FORMAT_MARKDOWN))
+	if (config__parse_run(&cfg, argc, args)) {
+		free(copy);
+		return 0;
+	}
+	/* A sweep runs each point, never the base values it replaces, which may not be given. */
+	swept = sweep_spec__info(cfg.sweep.param);
+	if (swept && (cfg.given & swept->option))
 		abort();
-	for (size_t i = 0; ret == 0 && i < cfg.npercentiles; i++)
+	for (unsigned k = 0; k < (swept ? cfg.sweep.n : 1); k++) {
+		if (swept)
+			sweep_spec__apply(&cfg, k, &point);
+		if (!config_in_range(swept ? &point : &cfg))
+			abort();
+	}
+	for (size_t i = 0; i < cfg.npercentiles; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!(cfg.percentiles[i] > 0 && cfg.percentiles[i] <= 100) ||
 			    cfg.percentiles[i] == cfg.percentiles[j])

@@ -106,6 +106,10 @@ refused "a deadline past --lost-after" "--sweep deadline point 100 is not valid"
 	run --sweep deadline=10,100 --lost-after 50
 refused "two sweeps" "a second sweep" run --sweep gap=0,1 --sweep-vcpus 1,2
 refused "a repeated point" "'5'" run --sweep race-window=5,5
+refused "the swept option given as well" "--burst and --sweep burst=LIST both set burst" \
+	run --sweep burst=1 --burst 3
+refused "--vcpus beside --sweep-vcpus" "--vcpus and --sweep vcpus=LIST both set vcpus" \
+	run --vcpus 2 --sweep-vcpus 1,2
 
 # --- compare matches point by point; a point one report lacks is named as one ---
 base=$KS_TMP/base.json

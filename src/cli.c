@@ -382,7 +382,7 @@ static int config__check(struct ks_config *cfg)
 	if (!cfg->count && !cfg->duration_s)
 		cfg->count = KS_DEFAULT_COUNT;
 	/* The gap shapes closed loops only: a rate sweep through 0 gets it at every point. */
-	if (!cfg->gap_given && (!cfg->rate_hz || sweep_has(cfg, SWEEP_RATE, 0)) &&
+	if (!cfg->gap_given && (swept == SWEEP_RATE ? sweep_has(cfg, SWEEP_RATE, 0) : !cfg->rate_hz) &&
 	    cfg->target != TARGET_RUNNING)
 		cfg->gap_ns = KS_DEFAULT_HALTED_GAP_NS;
 	if (!cfg->nscenarios)

@@ -99,6 +99,8 @@ static void bad_sweeps_exit_2(void **state)
 		{ "--sweep", "lost-after=5,50", "--deadline", "10" },
 		{ "--sweep", "gap=1,2", "--sweep", "gap=3" },   /* one sweep per run */
 		{ "--sweep-vcpus", "1,2", "--sweep", "gap=1" },
+		{ "--sweep", "rate=0,10", "--rate", "500" },    /* the swept option given too */
+		{ "--vcpus", "2", "--sweep-vcpus", "1,2" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -143,11 +145,13 @@ static void points_change_one_option(void **state)
 	assert_int_equal(point.deadline_ms, 10);
 	assert_int_equal(point.lost_after_ms, 5000);
 
-	/* A rate sweep through a closed loop keeps the halted targets' gap at every point. */
-	assert_int_equal(parse("--sweep", "rate=0,1000", "--rate", "500", NULL), 0);
+	/* A rate sweep through a closed loop keeps the halted targets' gap; one without, none. */
+	assert_int_equal(parse("--sweep", "rate=0,1000", NULL), 0);
 	assert_int_equal(cfg.gap_ns, KS_DEFAULT_HALTED_GAP_NS);
 	sweep_spec__apply(&cfg, 1, &point);
 	assert_int_equal(point.rate_hz, 1000);
+	assert_int_equal(parse("--sweep", "rate=100,1000", NULL), 0);
+	assert_int_equal(cfg.gap_ns, 0);
 
 	assert_int_equal(parse("--sweep", "vcpus=1,8", "--scenario", "signal,floor", NULL), 0);
 	sweep_spec__apply(&cfg, 1, &point);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "modparams.h"
+#include "config.h"
 #include "util.h"
 
 #include <errno.h>
@@ -116,17 +117,10 @@ bool modparams__u64(const struct modparams *mp, const char *module, const char *
 {
 	for (unsigned i = 0; i < mp->n; i++) {
 		const struct modparam *p = &mp->p[i];
-		char *end;
-		unsigned long long v;
 
 		if (strcmp(p->module, module) || strcmp(p->name, name) || !p->present)
 			continue;
-		errno = 0;
-		v = strtoull(p->value, &end, 10);
-		if (!*p->value || *end || errno || p->value[0] == '-')
-			return false;
-		*out = v;
-		return true;
+		return parse__u64(p->value, 0, UINT64_MAX, out) == 0;
 	}
 	return false;
 }

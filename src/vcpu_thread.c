@@ -193,7 +193,8 @@ static bool vcpu__stopped(const struct vcpu *vcpu)
  */
 int vcpu__stop_all(struct vcpu *vcpus, unsigned n, unsigned timeout_ms)
 {
-	uint64_t deadline = clock__monotonic_ns() + ((uint64_t)timeout_ms + n) * 1000000ull;
+	uint64_t limit_ms = (uint64_t)timeout_ms + n;
+	uint64_t deadline = clock__monotonic_ns() + limit_ms * 1000000ull;
 	struct timespec pause = { .tv_nsec = 200 * 1000 };
 	int ret = 0;
 
@@ -213,7 +214,7 @@ int vcpu__stop_all(struct vcpu *vcpus, unsigned n, unsigned timeout_ms)
 				vcpu__kick(v);
 		}
 		if (!vcpu__stopped(v)) {
-			ks_error("%s did not stop within %u ms", v->name, timeout_ms);
+			ks_error("%s did not stop within %llu ms", v->name, (unsigned long long)limit_ms);
 			ret = -1;
 			continue;
 		}
